@@ -32,8 +32,8 @@ def ensure_dir(path: str | os.PathLike[str]) -> Path:
     folder = Path(path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".write-probe-", delete=True)
-        probe.close()
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-probe-"):
+            pass
     except OSError as exc:
         msg = f"output directory {str(folder)!r} is not writable ({exc.strerror or exc}); choose another with --output-dir or OUTPUT_DIR"
         raise OutputError(msg) from exc

@@ -1,0 +1,232 @@
+"""The training loop: seeded, checkpointed every epoch, resumable.
+
+A run writes ``checkpoint.pt`` after every finished epoch (atomically).  Calling
+:func:`train_autoencoder` again with the same configuration and checkpoint path continues at
+the next epoch, and ends with the same weights as an uninterrupted run on the CPU: the
+initial weights, the batch order of every epoch and the optimiser state all follow from
+the seed and the checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from hgcal_ae.atomic import atomic_path
+from hgcal_ae.errors import ConfigError, DataError
+from hgcal_ae.models.autoencoders import ARCHITECTURES, build_autoencoder, check_latent_dim
+from hgcal_ae.models.losses import image_loss
+
+__all__ = ["EpochRecord", "TrainingConfig", "TrainingResult", "evaluate_loss", "train_autoencoder"]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that decides the trained weights (the device does not, within tolerance)."""
+
+    arch: str = "conv"
+    latent_dim: int = 28
+    loss: str = "bce"
+    epochs: int = 10
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "latent_dim", check_latent_dim(self.latent_dim))
+        if self.arch not in ARCHITECTURES:
+            msg = f"unknown arch {self.arch!r}; expected one of {', '.join(ARCHITECTURES)}"
+            raise ConfigError(msg)
+        image_loss(self.loss)
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                msg = f"{name} must be a positive integer, got {value!r}"
+                raise ConfigError(msg)
+        if not self.learning_rate > 0:
+            msg = f"learning rate must be positive, got {self.learning_rate!r}"
+            raise ConfigError(msg)
+
+    def resumable_from(self, other: TrainingConfig) -> bool:
+        """True if a checkpoint of ``other`` can be continued under this configuration."""
+        return dataclasses.replace(other, epochs=self.epochs) == self
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Losses (per pixel) and wall time of one epoch."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float
+    seconds: float
+
+
+@dataclass
+class TrainingResult:
+    """A trained model with its history and the per-epoch reconstructions of fixed images."""
+
+    model: nn.Module
+    config: TrainingConfig
+    history: list[EpochRecord]
+    snapshots: npt.NDArray[np.float32]  # (epochs, k, 28, 28) reconstructions in [0, 1]
+    resumed_from: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def wall_time_s(self) -> float:
+        return float(sum(r.seconds for r in self.history))
+
+
+def _batch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The permutation of training images for ``epoch``: a function of seed and epoch only."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=generator)
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: nn.Module, images: torch.Tensor, loss: str, batch_size: int = 1000
+) -> float:
+    """Mean per-pixel ``loss`` of ``model`` on ``images`` (``(N, 1, 28, 28)`` in [0, 1])."""
+    fn = image_loss(loss)
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        total += float(fn(model(batch), batch)) * len(batch)
+    model.train(was_training)
+    return total / max(len(images), 1)
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_checkpoint(path: Path, config: TrainingConfig) -> dict[str, Any]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        saved = TrainingConfig(**state["config"])
+    except Exception as exc:  # a truncated or foreign file: say which one
+        msg = f"checkpoint {str(path)!r} is unreadable ({exc}); delete it to start the run afresh"
+        raise DataError(msg) from exc
+    if not config.resumable_from(saved):
+        msg = (
+            f"checkpoint {str(path)!r} belongs to another configuration ({saved}); "
+            f"expected {config}; delete it or choose another output directory"
+        )
+        raise ConfigError(msg)
+    return state
+
+
+def train_autoencoder(
+    config: TrainingConfig,
+    train_images: torch.Tensor,
+    val_images: torch.Tensor,
+    *,
+    device: torch.device | str = "cpu",
+    checkpoint: Path | None = None,
+    snapshot_images: torch.Tensor | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    progress: bool = False,
+) -> TrainingResult:
+    """Train an autoencoder with Adam, checkpointing after every epoch.
+
+    Parameters
+    ----------
+    config
+        Architecture, latent dim, loss, epochs, batch size, learning rate and seed.
+    train_images, val_images
+        Float tensors ``(N, 1, 28, 28)`` in [0, 1] (on any device; moved to ``device``).
+    checkpoint
+        Path of the per-epoch checkpoint.  If it exists, training resumes after its epoch.
+    snapshot_images
+        A few fixed images ``(k, 1, 28, 28)`` whose reconstructions are kept for every epoch.
+    on_epoch
+        Called with each finished epoch's record (after the checkpoint is written).
+    progress
+        Show a tqdm bar over the batches of each epoch.
+    """
+    device = torch.device(device)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = build_autoencoder(config.arch, config.latent_dim)
+    model.to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    loss_fn = image_loss(config.loss)
+    train_images = train_images.to(device)
+    val_images = val_images.to(device)
+    snaps_in = snapshot_images.to(device) if snapshot_images is not None else val_images[:0]
+
+    history: list[EpochRecord] = []
+    snapshots: list[npt.NDArray[np.float32]] = []
+    start_epoch = 1
+    if checkpoint is not None and checkpoint.is_file():
+        state = _load_checkpoint(checkpoint, config)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimizer"])
+        history = [EpochRecord(**r) for r in state["history"]]
+        snapshots = list(state["snapshots"])
+        start_epoch = int(state["epoch"]) + 1
+    resumed_from = start_epoch - 1
+
+    n = len(train_images)
+    model.train()
+    for epoch in range(start_epoch, config.epochs + 1):
+        t0 = time.perf_counter()
+        order = _batch_order(n, config.seed, epoch).to(device)
+        running = torch.zeros((), device=device)
+        batches = range(0, n, config.batch_size)
+        for start in tqdm(
+            batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False
+        ):
+            batch = train_images[order[start : start + config.batch_size]]
+            optimiser.zero_grad(set_to_none=True)
+            loss = loss_fn(model(batch), batch)
+            loss.backward()
+            optimiser.step()
+            running += loss.detach() * len(batch)
+        train_loss = float(running) / n
+        val_loss = evaluate_loss(model, val_images, config.loss)
+        with torch.no_grad():
+            model.eval()
+            snap = torch.sigmoid(model(snaps_in)).squeeze(1).float().cpu().numpy()
+            model.train()
+        snapshots.append(snap)
+        record = EpochRecord(epoch, train_loss, val_loss, time.perf_counter() - t0)
+        history.append(record)
+        if checkpoint is not None:
+            _save_checkpoint(
+                checkpoint,
+                {
+                    "config": dataclasses.asdict(config),
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": optimiser.state_dict(),
+                    "history": [dataclasses.asdict(r) for r in history],
+                    "snapshots": snapshots,
+                },
+            )
+        if on_epoch is not None:
+            on_epoch(record)
+
+    model.eval()
+    return TrainingResult(
+        model=model,
+        config=config,
+        history=history,
+        snapshots=np.stack(snapshots) if snapshots else np.zeros((0, 0, 28, 28), np.float32),
+        resumed_from=resumed_from,
+    )
