@@ -24,6 +24,7 @@ import os
 import pickle
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,10 +110,10 @@ def _verified(payload: bytes, file: IdxFile, where: str) -> bytes:
 
 
 def _arrays_from_idx(spec: DatasetSpec, payloads: list[bytes], where: list[str]) -> ImageSplits:
-    arrays = [
-        parse_idx(_verified(p, f, w), w)
-        for p, f, w in zip(payloads, spec.files, where, strict=True)
-    ]
+    # Parse first: a truncated file is reported as truncated, an altered one as a mismatch.
+    arrays = [parse_idx(p, w) for p, w in zip(payloads, where, strict=True)]
+    for payload, file, w in zip(payloads, spec.files, where, strict=True):
+        _verified(payload, file, w)
     return _split(spec, *arrays, source=os.path.dirname(where[0]) or where[0])
 
 
@@ -185,6 +186,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         ("numpy", "dtype"),
         ("numpy._core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "scalar"),
+        ("_codecs", "encode"),  # protocol-2 pickles written by Python 3 store bytes this way
     }
 
     def find_class(self, module: str, name: str) -> object:
@@ -293,12 +295,12 @@ def _write_cache(splits: ImageSplits, path: Path) -> None:
 
 def _read_cache(spec: DatasetSpec, path: Path) -> ImageSplits:
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             arrays = {
                 k: npz[k] for k in ("train_x", "train_y", "val_x", "val_y", "test_x", "test_y")
             }
             source = str(npz["source"])
-    except (OSError, KeyError, ValueError, EOFError) as exc:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         msg = f"cache file {str(path)!r} is unreadable ({exc}); delete it to rebuild"
         raise DataError(msg) from exc
     splits = ImageSplits(name=spec.name, class_names=spec.class_names, source=source, **arrays)

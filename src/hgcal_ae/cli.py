@@ -1,0 +1,196 @@
+"""The ``hgcal-ae`` command: a friendly front for the workflows.
+
+Every error the package raises on purpose ends here as one line on stderr and a non-zero
+exit status (2 for a bad option value, 1 for anything else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hgcal_ae import __version__
+from hgcal_ae.errors import ConfigError, HgcalAeError
+
+__all__ = ["main"]
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        msg = f"{what} needs a comma-separated list, got {text!r}"
+        raise ConfigError(msg)
+    return items  # checked (as latent dims) by the caller
+
+
+def _str_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("running")
+    g.add_argument(
+        "--output-dir",
+        default=os.environ.get("OUTPUT_DIR") or "output",
+        help="root of all outputs (default $OUTPUT_DIR or ./output)",
+    )
+    g.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    g.add_argument(
+        "--scheduler-host",
+        default=None,
+        help="host of a running luigid (default: embedded local scheduler)",
+    )
+    g.add_argument(
+        "--scheduler-port", type=int, default=8082, help="port of the luigid (default 8082)"
+    )
+    g.add_argument("-v", "--verbose", action="store_true", help="show luigi's log")
+
+
+def _add_training_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("training")
+    g.add_argument("--loss", default="bce", help="bce or mse (default bce)")
+    g.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
+    g.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        help="train on the first K training images (default: all 50,000)",
+    )
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--batch-size", type=int, default=128)
+    g.add_argument("--learning-rate", type=float, default=1e-3)
+    g.add_argument("--dataset", default="mnist", help="mnist or fashion-mnist (default mnist)")
+    g.add_argument(
+        "--data-dir",
+        default=os.environ.get("MNIST_DIR") or None,
+        help="folder with the IDX files or mnist.pkl.gz (default $MNIST_DIR)",
+    )
+    g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hgcal-ae", description="Autoencoder studies for the HGCAL L1 trigger."
+    )
+    parser.add_argument("--version", action="version", version=f"hgcal-ae {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("mnist", help="train an MNIST autoencoder and draw its pictures")
+    p.add_argument("--latent-dim", required=True, help="size of the latent space, 1..784")
+    p.add_argument("--arch", default="conv", help="conv or dense (default conv)")
+    _add_training_options(p)
+    _add_run_options(p)
+
+    p = sub.add_parser("mnist-scan", help="scan the latent dimension of the MNIST autoencoder")
+    p.add_argument("--latent-dims", default="2,4,8,16,28,32,64", help="comma-separated latent dims")
+    p.add_argument("--arch", default="conv", help="comma-separated: conv, dense (default conv)")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.05,
+        help="relative loss tolerance for the 'smallest latent dim' (default 0.05)",
+    )
+    _add_training_options(p)
+    _add_run_options(p)
+    return parser
+
+
+def _check_common(args: argparse.Namespace, archs: Sequence[str]) -> None:
+    """Validate before anything runs, so bad input fails fast with one line."""
+    from hgcal_ae.atomic import ensure_dir
+    from hgcal_ae.datasets.catalog import dataset_spec
+    from hgcal_ae.datasets.mnist import load_images
+    from hgcal_ae.models.autoencoders import ARCHITECTURES
+    from hgcal_ae.models.device import resolve_device
+    from hgcal_ae.models.losses import image_loss
+
+    dataset_spec(args.dataset)
+    image_loss(args.loss)
+    for arch in archs:
+        if arch not in ARCHITECTURES:
+            msg = f"unknown arch {arch!r}; expected one of {', '.join(ARCHITECTURES)}"
+            raise ConfigError(msg)
+    for name in ("epochs", "workers"):
+        if getattr(args, name) < 1:
+            msg = f"--{name} must be >= 1, got {getattr(args, name)}"
+            raise ConfigError(msg)
+    if args.limit < 0:
+        msg = f"--limit must be >= 0 (0: all images), got {args.limit}"
+        raise ConfigError(msg)
+    resolve_device(args.device)
+    ensure_dir(args.output_dir)
+    if args.data_dir:
+        load_images(args.dataset, args.data_dir)  # verify the user's files now, not mid-run
+
+
+def _run(args: argparse.Namespace) -> int:
+    from hgcal_ae.models.autoencoders import check_latent_dim
+    from hgcal_ae.workflows import mnist as wf
+    from hgcal_ae.workflows.runner import run_tasks
+
+    archs = _str_list(args.arch)
+    _check_common(args, archs)
+    threads = max(1, (os.cpu_count() or 1) // args.workers)
+    common = dict(
+        output_dir=str(Path(args.output_dir).resolve()),
+        dataset=args.dataset,
+        data_dir=args.data_dir or "",
+        loss=args.loss,
+        epochs=args.epochs,
+        limit=args.limit,
+        seed=args.seed,
+        device=args.device,
+        threads=threads,
+    )
+    if args.command == "mnist":
+        if len(archs) != 1:
+            msg = f"--arch takes one architecture here, got {args.arch!r}"
+            raise ConfigError(msg)
+        task = wf.MnistExample(
+            arch=archs[0],
+            latent_dim=check_latent_dim(args.latent_dim),
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            **common,
+        )
+        where = task.run_dir
+    else:
+        dims = [check_latent_dim(d) for d in _int_list(args.latent_dims, "--latent-dims")]
+        task = wf.LatentScan(latent_dims=dims, archs=archs, tolerance=args.tolerance, **common)
+        where = task.scan_dir
+    run_tasks(
+        [task],
+        workers=args.workers,
+        scheduler_host=args.scheduler_host,
+        scheduler_port=args.scheduler_port,
+        verbose=args.verbose,
+    )
+    print(f"done: pictures and summary.json are in {where}")
+    for path in sorted(where.glob("*.png")) + sorted(where.glob("*.gif")):
+        print(f"  {path}")
+    if (where / "reconstructions").is_dir():
+        print(f"  {where / 'reconstructions'}/epoch_*.png")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hgcal-ae`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as exc:
+        print(f"hgcal-ae: error: {exc}", file=sys.stderr)
+        return 2
+    except HgcalAeError as exc:
+        print(f"hgcal-ae: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hgcal-ae: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
