@@ -121,9 +121,9 @@ def _check_common(args: argparse.Namespace, archs: Sequence[str]) -> None:
         msg = f"--limit must be >= 0 (0: all images), got {args.limit}"
         raise ConfigError(msg)
     resolve_device(args.device)
-    ensure_dir(args.output_dir)
     if args.data_dir:
         load_images(args.dataset, args.data_dir)  # verify the user's files now, not mid-run
+    ensure_dir(args.output_dir)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -132,6 +132,13 @@ def _run(args: argparse.Namespace) -> int:
     from hgcal_ae.workflows.runner import run_tasks
 
     archs = _str_list(args.arch)
+    if args.command == "mnist":
+        dims = [check_latent_dim(args.latent_dim)]
+        if len(archs) != 1:
+            msg = f"--arch takes one architecture here, got {args.arch!r}"
+            raise ConfigError(msg)
+    else:
+        dims = [check_latent_dim(d) for d in _int_list(args.latent_dims, "--latent-dims")]
     _check_common(args, archs)
     threads = max(1, (os.cpu_count() or 1) // args.workers)
     common = dict(
@@ -146,19 +153,15 @@ def _run(args: argparse.Namespace) -> int:
         threads=threads,
     )
     if args.command == "mnist":
-        if len(archs) != 1:
-            msg = f"--arch takes one architecture here, got {args.arch!r}"
-            raise ConfigError(msg)
         task = wf.MnistExample(
             arch=archs[0],
-            latent_dim=check_latent_dim(args.latent_dim),
+            latent_dim=dims[0],
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
             **common,
         )
         where = task.run_dir
     else:
-        dims = [check_latent_dim(d) for d in _int_list(args.latent_dims, "--latent-dims")]
         task = wf.LatentScan(latent_dims=dims, archs=archs, tolerance=args.tolerance, **common)
         where = task.scan_dir
     run_tasks(
