@@ -171,12 +171,34 @@ def _run(args: argparse.Namespace) -> int:
         scheduler_port=args.scheduler_port,
         verbose=args.verbose,
     )
+    _print_results(where / "summary.json", args.loss)
     print(f"done: pictures and summary.json are in {where}")
     for path in sorted(where.glob("*.png")) + sorted(where.glob("*.gif")):
         print(f"  {path}")
     if (where / "reconstructions").is_dir():
         print(f"  {where / 'reconstructions'}/epoch_*.png")
     return 0
+
+
+def _print_results(summary_path: Path, loss: str) -> None:
+    """The numbers a user wants to see at once: final losses, or the scan table."""
+    import json
+
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    key = f"val_{loss}_per_pixel"
+    if "table" not in summary:
+        final = summary["final"]
+        print(
+            f"epoch {final['epoch']}: validation {loss.upper()} {final[key]:.4f}, test {final[f'test_{loss}_per_pixel']:.4f} per pixel"
+        )
+        return
+    print(f"{'arch':>6} {'latent dim':>10} {'val ' + loss.upper():>10}")
+    for row in summary["table"]:
+        print(f"{row['arch']:>6} {row['latent_dim']:>10} {row[key]:>10.4f}")
+    for arch, dim in summary["smallest_latent_dim"].items():
+        print(
+            f"{arch}: smallest latent dim within tolerance of the best: {dim} ({summary['criterion']})"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
