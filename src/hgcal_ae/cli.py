@@ -18,16 +18,13 @@ from hgcal_ae.errors import ConfigError, HgcalAeError
 __all__ = ["main"]
 
 
-def _int_list(text: str, what: str) -> list[int]:
+def _csv(text: str, option: str) -> list[str]:
+    """The items of a comma-separated option value; at least one."""
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
-        msg = f"{what} needs a comma-separated list, got {text!r}"
+        msg = f"{option} needs a comma-separated list, got {text!r}"
         raise ConfigError(msg)
-    return items  # checked (as latent dims) by the caller
-
-
-def _str_list(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
+    return items
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -131,14 +128,14 @@ def _run(args: argparse.Namespace) -> int:
     from hgcal_ae.workflows import mnist as wf
     from hgcal_ae.workflows.runner import run_tasks
 
-    archs = _str_list(args.arch)
+    archs = _csv(args.arch, "--arch")
     if args.command == "mnist":
         dims = [check_latent_dim(args.latent_dim)]
         if len(archs) != 1:
             msg = f"--arch takes one architecture here, got {args.arch!r}"
             raise ConfigError(msg)
     else:
-        dims = [check_latent_dim(d) for d in _int_list(args.latent_dims, "--latent-dims")]
+        dims = [check_latent_dim(d) for d in _csv(args.latent_dims, "--latent-dims")]
     _check_common(args, archs)
     threads = max(1, (os.cpu_count() or 1) // args.workers)
     common = dict(

@@ -11,7 +11,13 @@ import pytest
 
 from hgcal_ae.datasets.catalog import DatasetSpec, IdxFile, dataset_spec
 from hgcal_ae.datasets.idx import idx_bytes, sha256, write_idx
-from hgcal_ae.datasets.mnist import cache_path, load_images, read_mnist_pickle
+from hgcal_ae.datasets.mnist import (
+    cache_path,
+    first_of_each_class,
+    load_cached,
+    load_images,
+    read_mnist_pickle,
+)
 from hgcal_ae.errors import ChecksumError, ConfigError, DataError
 
 NAMES = (
@@ -209,3 +215,16 @@ def test_real_fashion_mnist_from_debian(tmp_path):
     assert splits.class_names[9] == "Ankle boot"
     assert splits.train_x.shape == (50_000, 28, 28)
     assert np.bincount(splits.test_y).tolist() == [1000] * 10
+
+
+def test_first_of_each_class():
+    labels = np.array([3, 1, 1, 0, 3, 2], np.uint8)
+    assert first_of_each_class(labels, 4).tolist() == [3, 1, 5, 0]
+    assert first_of_each_class(labels, 10).tolist() == [3, 1, 5, 0]  # absent classes are skipped
+
+
+def test_load_cached_without_cache_says_what_to_do(tmp_path):
+    with pytest.raises(
+        DataError, match=r"no cache of mnist at .*run prepare_cache\('mnist'\) first"
+    ):
+        load_cached("mnist", tmp_path)

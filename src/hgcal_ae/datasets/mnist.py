@@ -42,6 +42,8 @@ __all__ = [
     "ImageSplits",
     "cache_dir",
     "cache_path",
+    "first_of_each_class",
+    "load_cached",
     "load_images",
     "prepare_cache",
     "read_mnist_pickle",
@@ -393,3 +395,27 @@ def prepare_cache(
     elif not path.is_file():
         load_images(name, cache=cache)
     return path
+
+
+def load_cached(name: str, cache: Path | None = None) -> ImageSplits:
+    """Read the cache of ``name`` (verified against the published checksums).
+
+    Raises
+    ------
+    DataError
+        If the cache does not exist yet (see :func:`prepare_cache`) or is unreadable.
+    """
+    spec = dataset_spec(name)
+    path = cache_path(spec.name, cache)
+    if not path.is_file():
+        msg = f"no cache of {spec.name} at {str(path)!r}; run prepare_cache({spec.name!r}) first"
+        raise DataError(msg)
+    return _read_cache(spec, path)
+
+
+def first_of_each_class(
+    labels: npt.NDArray[np.integer], n_classes: int = 10
+) -> npt.NDArray[np.int64]:
+    """Indices of the first image of each class present: the fixed images shown every epoch."""
+    present = [c for c in range(n_classes) if (labels == c).any()]
+    return np.array([int(np.argmax(labels == c)) for c in present], dtype=np.int64)

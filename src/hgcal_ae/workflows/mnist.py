@@ -26,7 +26,13 @@ import torch
 
 from hgcal_ae import __version__
 from hgcal_ae.atomic import atomic_path, write_json
-from hgcal_ae.datasets.mnist import cache_path, load_images
+from hgcal_ae.datasets.mnist import (
+    ImageSplits,
+    cache_path,
+    first_of_each_class,
+    load_cached,
+    prepare_cache,
+)
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.models.autoencoders import check_latent_dim
 from hgcal_ae.models.device import resolve_device
@@ -56,13 +62,6 @@ __all__ = [
 DEFAULTS = TrainingConfig()
 
 
-def fixed_examples(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
-    """Indices of the first image of each class: the digits shown at every epoch."""
-    return np.array(
-        [int(np.flatnonzero(labels == c)[0]) for c in range(n_classes) if (labels == c).any()]
-    )
-
-
 class ImageDataParameters(HgcalTask):
     dataset = luigi.ChoiceParameter(choices=["mnist", "fashion-mnist"], default="mnist")
     data_dir = luigi.Parameter(
@@ -70,6 +69,10 @@ class ImageDataParameters(HgcalTask):
         significant=False,
         description="folder with the IDX files or mnist.pkl.gz ($MNIST_DIR)",
     )
+
+    def images(self) -> ImageSplits:
+        """The verified, cached data set (built by :class:`PrepareImages`)."""
+        return load_cached(self.dataset)
 
 
 class PrepareImages(ImageDataParameters):
@@ -79,14 +82,8 @@ class PrepareImages(ImageDataParameters):
         return luigi.LocalTarget(str(cache_path(self.dataset)))
 
     def run(self) -> None:
-        self.report(0.0, f"reading {self.dataset}")
-        load_images(self.dataset, self.data_dir or None)  # writes the cache when it reads a source
-        if not Path(
-            self.output().path
-        ).exists():  # a --data-dir source is read, not cached: cache it
-            from hgcal_ae.datasets.mnist import _write_cache
-
-            _write_cache(load_images(self.dataset, self.data_dir or None), Path(self.output().path))
+        self.report(0.0, f"reading and verifying {self.dataset}")
+        prepare_cache(self.dataset, self.data_dir or None)
 
 
 class TrainingParameters(ImageDataParameters):
@@ -111,11 +108,10 @@ class TrainingParameters(ImageDataParameters):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        check_latent_dim(self.latent_dim)
         if self.limit < 0:
             msg = f"limit must be >= 0 (0 means all images), got {self.limit}"
             raise ConfigError(msg)
-        self.training_config()  # validates epochs, batch size, learning rate
+        self.training_config()  # validates latent dim, epochs, batch size, learning rate
 
     def training_config(self) -> TrainingConfig:
         return TrainingConfig(
@@ -167,9 +163,9 @@ class TrainAutoencoder(TrainingParameters):
         device = resolve_device(self.device)
         if self.threads:
             torch.set_num_threads(self.threads)
-        data = load_images(self.dataset, cache=Path(self.input().path).parent)
+        data = self.images()
         train_x = data.train_x[: self.limit or None]
-        snaps = fixed_examples(data.val_y)
+        snaps = first_of_each_class(data.val_y, len(data.class_names))
         config = self.training_config()
 
         def on_epoch(record: Any) -> None:
@@ -214,7 +210,7 @@ class ReconstructionGrids(TrainingParameters):
 
     def run(self) -> None:
         _, result, payload = self.load_model()
-        data = load_images(self.dataset, cache=Path(cache_path(self.dataset)).parent)
+        data = self.images()
         inputs = data.val_x[payload["snapshot_index"]].astype(np.float32) / 255.0
         for record, snap, target in zip(
             result.history, result.snapshots, self.output(), strict=True
@@ -271,7 +267,7 @@ class LatentSpace(TrainingParameters):
 
     def run(self) -> None:
         model, _, _ = self.load_model()
-        data = load_images(self.dataset, cache=Path(cache_path(self.dataset)).parent)
+        data = self.images()
         latents = encode_images(model, images_to_tensor(data.val_x))
         latent_projection(
             latents,
@@ -299,7 +295,7 @@ class MnistExample(TrainingParameters):
 
     def run(self) -> None:
         model, result, payload = self.load_model()
-        data = load_images(self.dataset, cache=Path(cache_path(self.dataset)).parent)
+        data = self.images()
         test_loss = evaluate_loss(model, images_to_tensor(data.test_x), self.loss)
         inputs = self.input()
         last = result.history[-1]
