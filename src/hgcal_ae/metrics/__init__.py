@@ -1,0 +1,47 @@
+"""Physics-driven measures: resolution and linearity fits, shower shapes, shower depth.
+
+Submodules: :mod:`~hgcal_ae.metrics.fits` (iterated Gaussian core, S/sqrt(E) (+) C,
+linearity, t_max and E_c fits, all with uncertainties) and
+:mod:`~hgcal_ae.metrics.shower_shapes` (per-event sums, longitudinal profiles, barycentres,
+containment radii and shower maxima on CSR hit arrays).
+"""
+
+from __future__ import annotations
+
+from hgcal_ae.metrics.fits import (
+    FitResult,
+    critical_energy_fit,
+    gaussian_core,
+    linear_fit,
+    linearity_residuals,
+    resolution_fit,
+    shower_max_fit,
+)
+from hgcal_ae.metrics.shower_shapes import (
+    barycentre,
+    containment_radius,
+    event_index,
+    event_sums,
+    hit_multiplicity,
+    longitudinal_profile,
+    mean_profile_t_max,
+    profile_t_max,
+)
+
+__all__ = [
+    "FitResult",
+    "barycentre",
+    "containment_radius",
+    "critical_energy_fit",
+    "event_index",
+    "event_sums",
+    "gaussian_core",
+    "hit_multiplicity",
+    "linear_fit",
+    "linearity_residuals",
+    "longitudinal_profile",
+    "mean_profile_t_max",
+    "profile_t_max",
+    "resolution_fit",
+    "shower_max_fit",
+]
