@@ -205,3 +205,34 @@ def test_metadata_only_read(tmp_path: Path, ntuple: dict[str, np.ndarray | ak.Ar
     metadata = read_metadata(tmp_path / "events.h5")
     assert metadata["max_layer"] == 40
     assert metadata["n_hits_dropped"] == 0
+
+
+def test_cli_ingest_root_writes_events_and_summary(tmp_path: Path, ntuple, capsys) -> None:
+    from hgcal_ae.cli import main
+
+    source = write_ntuple(tmp_path / "run436.root", ntuple)
+    out = tmp_path / "out"
+    assert main(["ingest-root", str(source), "--output-dir", str(out)]) == 0
+    batch, meta = read_events(out / "beamtest" / "run436" / "events.h5")
+    assert batch.n_events == 50 and meta["tree"] == ROOT_TREE
+    assert "events" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["missing-branch", "corrupt"])
+def test_cli_ingest_root_bad_file_is_one_line_and_no_output(
+    tmp_path: Path, rng, capsys, damage
+) -> None:
+    from hgcal_ae.cli import main
+
+    source = tmp_path / "bad.root"
+    if damage == "corrupt":
+        source.write_bytes(rng.bytes(5000))
+    else:
+        write_ntuple(source, make_ntuple(rng, drop="rechit_energy"))
+    out = tmp_path / "out"
+    assert main(["ingest-root", str(source), "--output-dir", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.root" in err[0]
+    if damage == "missing-branch":
+        assert "rechit_energy" in err[0]
+    assert not list(out.rglob("*.h5")) and not list(out.rglob("summary.json"))

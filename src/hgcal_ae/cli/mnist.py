@@ -1,49 +1,18 @@
-"""The ``hgcal-ae`` command: a friendly front for the workflows.
-
-Every error the package raises on purpose ends here as one line on stderr and a non-zero
-exit status (2 for a bad option value, 1 for anything else).
-"""
+"""``hgcal-ae mnist`` and ``hgcal-ae mnist-scan``: the MNIST autoencoder example."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from hgcal_ae import __version__
-from hgcal_ae.errors import ConfigError, HgcalAeError
+from hgcal_ae.cli.common import add_run_options, check_run_options, csv_items, run_workflow
+from hgcal_ae.errors import ConfigError
 
-__all__ = ["main"]
-
-
-def _csv(text: str, option: str) -> list[str]:
-    """The items of a comma-separated option value; at least one."""
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
-        msg = f"{option} needs a comma-separated list, got {text!r}"
-        raise ConfigError(msg)
-    return items
-
-
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("running")
-    g.add_argument(
-        "--output-dir",
-        default=os.environ.get("OUTPUT_DIR") or "output",
-        help="root of all outputs (default $OUTPUT_DIR or ./output)",
-    )
-    g.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
-    g.add_argument(
-        "--scheduler-host",
-        default=None,
-        help="host of a running luigid (default: embedded local scheduler)",
-    )
-    g.add_argument(
-        "--scheduler-port", type=int, default=8082, help="port of the luigid (default 8082)"
-    )
-    g.add_argument("-v", "--verbose", action="store_true", help="show luigi's log")
+__all__ = ["add_parsers"]
 
 
 def _add_training_options(p: argparse.ArgumentParser) -> None:
@@ -68,18 +37,13 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hgcal-ae", description="Autoencoder studies for the HGCAL L1 trigger."
-    )
-    parser.add_argument("--version", action="version", version=f"hgcal-ae {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_parsers(sub: Any) -> None:
     p = sub.add_parser("mnist", help="train an MNIST autoencoder and draw its pictures")
     p.add_argument("--latent-dim", required=True, help="size of the latent space, 1..784")
     p.add_argument("--arch", default="conv", help="conv or dense (default conv)")
     _add_training_options(p)
-    _add_run_options(p)
+    add_run_options(p)
+    p.set_defaults(handler=_run)
 
     p = sub.add_parser("mnist-scan", help="scan the latent dimension of the MNIST autoencoder")
     p.add_argument("--latent-dims", default="2,4,8,16,28,32,64", help="comma-separated latent dims")
@@ -91,11 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="relative loss tolerance for the 'smallest latent dim' (default 0.05)",
     )
     _add_training_options(p)
-    _add_run_options(p)
-    return parser
+    add_run_options(p)
+    p.set_defaults(handler=_run)
 
 
-def _check_common(args: argparse.Namespace, archs: Sequence[str]) -> None:
+def _check(args: argparse.Namespace, archs: Sequence[str]) -> None:
     """Validate before anything runs, so bad input fails fast with one line."""
     from hgcal_ae.atomic import ensure_dir
     from hgcal_ae.datasets.catalog import dataset_spec
@@ -110,10 +74,10 @@ def _check_common(args: argparse.Namespace, archs: Sequence[str]) -> None:
         if arch not in ARCHITECTURES:
             msg = f"unknown arch {arch!r}; expected one of {', '.join(ARCHITECTURES)}"
             raise ConfigError(msg)
-    for name in ("epochs", "workers"):
-        if getattr(args, name) < 1:
-            msg = f"--{name} must be >= 1, got {getattr(args, name)}"
-            raise ConfigError(msg)
+    check_run_options(args)
+    if args.epochs < 1:
+        msg = f"--epochs must be >= 1, got {args.epochs}"
+        raise ConfigError(msg)
     if args.limit < 0:
         msg = f"--limit must be >= 0 (0: all images), got {args.limit}"
         raise ConfigError(msg)
@@ -126,18 +90,16 @@ def _check_common(args: argparse.Namespace, archs: Sequence[str]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from hgcal_ae.models.autoencoders import check_latent_dim
     from hgcal_ae.workflows import mnist as wf
-    from hgcal_ae.workflows.runner import run_tasks
 
-    archs = _csv(args.arch, "--arch")
+    archs = csv_items(args.arch, "--arch")
     if args.command == "mnist":
         dims = [check_latent_dim(args.latent_dim)]
         if len(archs) != 1:
             msg = f"--arch takes one architecture here, got {args.arch!r}"
             raise ConfigError(msg)
     else:
-        dims = [check_latent_dim(d) for d in _csv(args.latent_dims, "--latent-dims")]
-    _check_common(args, archs)
-    threads = max(1, (os.cpu_count() or 1) // args.workers)
+        dims = [check_latent_dim(d) for d in csv_items(args.latent_dims, "--latent-dims")]
+    _check(args, archs)
     common = dict(
         output_dir=str(Path(args.output_dir).resolve()),
         dataset=args.dataset,
@@ -147,7 +109,7 @@ def _run(args: argparse.Namespace) -> int:
         limit=args.limit,
         seed=args.seed,
         device=args.device,
-        threads=threads,
+        threads=max(1, (os.cpu_count() or 1) // args.workers),
     )
     if args.command == "mnist":
         task = wf.MnistExample(
@@ -161,13 +123,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         task = wf.LatentScan(latent_dims=dims, archs=archs, tolerance=args.tolerance, **common)
         where = task.scan_dir
-    run_tasks(
-        [task],
-        workers=args.workers,
-        scheduler_host=args.scheduler_host,
-        scheduler_port=args.scheduler_port,
-        verbose=args.verbose,
-    )
+    run_workflow([task], args)
     _print_results(where / "summary.json", args.loss)
     print(f"done: pictures and summary.json are in {where}")
     for path in sorted(where.glob("*.png")) + sorted(where.glob("*.gif")):
@@ -179,8 +135,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print_results(summary_path: Path, loss: str) -> None:
     """The numbers a user wants to see at once: final losses, or the scan table."""
-    import json
-
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     key = f"val_{loss}_per_pixel"
     if "table" not in summary:
@@ -196,23 +150,3 @@ def _print_results(summary_path: Path, loss: str) -> None:
         print(
             f"{arch}: smallest latent dim within tolerance of the best: {dim} ({summary['criterion']})"
         )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``hgcal-ae`` command."""
-    args = build_parser().parse_args(argv)
-    try:
-        return _run(args)
-    except ConfigError as exc:
-        print(f"hgcal-ae: error: {exc}", file=sys.stderr)
-        return 2
-    except HgcalAeError as exc:
-        print(f"hgcal-ae: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("hgcal-ae: interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
