@@ -202,3 +202,29 @@ def test_spots_per_shower() -> None:
 def test_bad_energy(bad: float, call: Callable[[np.ndarray], object]) -> None:
     with pytest.raises(ConfigError, match="energy_gev must be finite and > 0 GeV"):
         call(np.array([50.0, bad]))
+
+
+def test_grouped_radii_follow_the_same_distribution_as_sample_radius():
+    from hgcal_ae.simulation.gflash import sample_radius, sample_radius_grouped
+
+    rng = np.random.default_rng(11)
+    r_core, r_tail, p_core = np.array([0.2, 0.5]), np.array([1.0, 3.0]), np.array([0.8, 0.3])
+    counts = np.array([60_000, 40_000])
+    grouped = sample_radius_grouped(counts, r_core, r_tail, p_core, rng, dtype=np.float64)
+    assert grouped.shape == (100_000,)
+    reference = sample_radius(
+        np.repeat(r_core, counts), np.repeat(r_tail, counts), np.repeat(p_core, counts), rng
+    )
+    for lo, hi in ((0, 60_000), (60_000, 100_000)):  # spots come out ordered by group
+        q = [0.1, 0.25, 0.5, 0.75, 0.9]
+        np.testing.assert_allclose(
+            np.quantile(grouped[lo:hi], q), np.quantile(reference[lo:hi], q), rtol=0.03
+        )
+
+
+def test_grouped_radii_with_zero_counts():
+    from hgcal_ae.simulation.gflash import sample_radius_grouped
+
+    rng = np.random.default_rng(1)
+    out = sample_radius_grouped(np.array([0, 3, 0]), np.ones(3), np.ones(3), np.full(3, 0.5), rng)
+    assert out.shape == (3,) and out.dtype == np.float32 and np.all(out >= 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -141,6 +142,8 @@ def latent_scan_plot(
         ax.xaxis.set_major_locator(FixedLocator(all_dims))
         ax.xaxis.set_major_formatter("{x:.0f}")
         ax.xaxis.set_minor_locator(NullLocator())
+        if len(all_dims) > 1 and min(b / a for a, b in itertools.pairwise(sorted(all_dims))) < 1.4:
+            ax.tick_params(axis="x", labelrotation=60)  # close dims (28, 32) would overlap
         ax.set_xlabel("latent dimension")
         ax.set_ylabel(f"validation {loss_name} per pixel")
         ax.set_title(title or f"latent-dimension scan (tolerance {100 * tolerance:g} %)")

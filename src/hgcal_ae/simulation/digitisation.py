@@ -69,7 +69,10 @@ def digitise(
         noise_key = noise_event * cells_per_event + rng.integers(
             0, cells_per_event, len(noise_event)
         )
-        noise_key = np.setdiff1d(noise_key, key)  # a cell with a deposit already has its noise
+        noise_key = np.unique(noise_key)
+        if len(key):  # a cell with a deposit already has its noise (key is sorted)
+            at = np.minimum(np.searchsorted(key, noise_key), len(key) - 1)
+            noise_key = noise_key[key[at] != noise_key]
         u = rng.random(len(noise_key))
         noise_energy = -noise_mip * special.ndtri(u * p_tail)  # |N| above the threshold
         key = np.concatenate([key, noise_key])

@@ -30,19 +30,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
+from hgcal_ae.detector.grid_locator import GridLocator
 from hgcal_ae.detector.setups import DetectorSetup
-from hgcal_ae.detector.tiling import locate as locate_in_tiling
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.simulation.gflash import (
     gamma_cdf,
     longitudinal_fluctuations,
     radial_parameters,
     sample_longitudinal,
-    sample_radius,
+    sample_radius_grouped,
     tau_of_depth,
 )
 from hgcal_ae.simulation.landau import MIP_KEV, sample_deposits_mip
@@ -115,6 +116,11 @@ class ShowerModel:
 
     setup: DetectorSetup
     medium: SamplingMedium
+
+    @cached_property
+    def locator(self) -> GridLocator:
+        """Fast, exact point → global cell lookup for this set-up's layers."""
+        return GridLocator.build(self.setup.tiling, self.setup.lattice)
 
     @property
     def cos_theta(self) -> float:
@@ -193,36 +199,42 @@ def simulate_deposits(
     cdf = gamma_cdf(np.clip(edges, 0.0, None), T[:, None], alpha[:, None])
     slab_gev = energy[:, None] * np.diff(cdf, axis=1)
 
-    # 3. crossings per (event, layer)
+    # 3. crossings per (event, layer): the groups g = event * n_layers + layer index
     weights = stack.dedx_weight_mev
     mean_crossings = slab_gev * 1000.0 * medium.ehat * model.cos_theta / weights[None, :]
-    counts = rng.poisson(mean_crossings)
+    counts = rng.poisson(mean_crossings).reshape(-1)
     n_cross = int(counts.sum())
-    flat = np.repeat(np.arange(n_events * n_layers), counts.reshape(-1))
-    event = flat // n_layers
-    layer = flat % n_layers
 
-    # 4. lateral position of every crossing
+    # 4. lateral position of every crossing (float32: positions need µm, not pm)
     alpha_mean = np.exp(longitudinal_fluctuations(energy, medium).mean_ln_alpha)
     depth = np.clip(stack.x0_cumulative[None, :] - start[:, None], 0.0, None)
     tau = tau_of_depth(depth, T[:, None], alpha[:, None], alpha_mean[:, None])
     r_core, r_tail, p_core = radial_parameters(tau, energy[:, None], medium)
-    r = medium.rm_eff_cm * sample_radius(
-        r_core.reshape(-1)[flat], r_tail.reshape(-1)[flat], p_core.reshape(-1)[flat], rng
-    )
-    phi = rng.uniform(0.0, 2.0 * np.pi, n_cross)
-    z_cm = stack.z_mm[layer] / 10.0
-    px = x0[event] + np.tan(ax[event]) * z_cm + r * np.cos(phi)
-    py = y0[event] + np.tan(ay[event]) * z_cm + r * np.sin(phi)
-    module, cell = locate_in_tiling(setup.tiling, setup.lattice, px, py)
+    r = sample_radius_grouped(
+        counts, medium.rm_eff_cm * r_core.reshape(-1), medium.rm_eff_cm * r_tail.reshape(-1),
+        p_core.reshape(-1), rng,
+    )  # fmt: skip
+    phi = rng.random(n_cross, dtype=np.float32) * np.float32(2.0 * np.pi)
+    z_cm = stack.z_mm / 10.0
+    axis_x = (x0[:, None] + np.tan(ax)[:, None] * z_cm[None, :]).astype(np.float32).reshape(-1)
+    axis_y = (y0[:, None] + np.tan(ay)[:, None] * z_cm[None, :]).astype(np.float32).reshape(-1)
+    px = np.repeat(axis_x, counts) + r * np.cos(phi)
+    py = np.repeat(axis_y, counts) + r * np.sin(phi)
+    gcell = model.locator(px, py)
 
     # 5. deposits, summed per cell
-    deposit = sample_deposits_mip(n_cross, rng, model.deposit_cut_mip) / model.cos_theta
-    inside = cell >= 0
-    gcell = module[inside] * setup.lattice.n_cells + cell[inside]
-    key = (event[inside] * n_layers + layer[inside]) * setup.cells_per_layer + gcell
-    unique, inverse = np.unique(key, return_inverse=True)
-    summed = np.bincount(inverse, weights=deposit[inside], minlength=len(unique))
+    deposit = sample_deposits_mip(n_cross, rng, model.deposit_cut_mip) / np.float32(model.cos_theta)
+    inside = np.flatnonzero(gcell >= 0)
+    group = np.repeat(np.arange(n_events * n_layers), counts)[inside]
+    key = group * setup.cells_per_layer + gcell[inside]
+    n_keys = n_events * n_layers * setup.cells_per_layer
+    if n_keys <= 4 * max(n_cross, 1):  # dense: one bincount pass, no sort
+        summed = np.bincount(key, weights=deposit[inside], minlength=n_keys)
+        unique = np.flatnonzero(summed)
+        summed = summed[unique]
+    else:
+        unique, inverse = np.unique(key, return_inverse=True)
+        summed = np.bincount(inverse, weights=deposit[inside], minlength=len(unique))
     return CellDeposits(
         key=unique,
         energy_mip=summed,
