@@ -1,4 +1,4 @@
-"""The vectorised ln Γ and regularised lower incomplete Γ against closed forms and quadrature."""
+"""ln Γ and the regularised lower incomplete Γ (scipy wrappers) against closed forms and quadrature."""
 
 from __future__ import annotations
 
