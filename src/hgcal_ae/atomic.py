@@ -18,7 +18,7 @@ from typing import Any
 
 from hgcal_ae.errors import OutputError
 
-__all__ = ["atomic_path", "ensure_dir", "write_json"]
+__all__ = ["atomic_path", "ensure_dir", "jsonable", "write_json"]
 
 
 def ensure_dir(path: str | os.PathLike[str]) -> Path:
@@ -70,11 +70,11 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
 def write_json(path: str | os.PathLike[str], payload: Any) -> Path:
     """Write ``payload`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=_jsonable) + "\n")
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=False, default=jsonable) + "\n")
     return Path(path)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Convert numpy scalars/arrays and paths for :func:`json.dumps`."""
     if isinstance(value, os.PathLike):
         return os.fspath(value)

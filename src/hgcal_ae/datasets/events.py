@@ -52,7 +52,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 import hgcal_ae
-from hgcal_ae.atomic import atomic_path
+from hgcal_ae.atomic import atomic_path, jsonable
 from hgcal_ae.errors import ConfigError, DataError, SchemaError
 
 __all__ = [
@@ -343,19 +343,10 @@ def _metadata_json(metadata: Mapping[str, Any]) -> str:
         msg = f"metadata must be a dict, got {type(metadata).__name__}"
         raise ConfigError(msg)
     try:
-        return json.dumps(dict(metadata), sort_keys=True, default=_jsonable, allow_nan=True)
+        return json.dumps(dict(metadata), sort_keys=True, default=jsonable, allow_nan=True)
     except (TypeError, ValueError) as exc:
         msg = f"metadata cannot be written as JSON: {exc}"
         raise ConfigError(msg) from exc
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    msg = f"cannot write {type(value).__name__} {value!r} to JSON"
-    raise TypeError(msg)
 
 
 class EventWriter(AbstractContextManager["EventWriter"]):

@@ -42,6 +42,19 @@ __all__ = ["IngestRoot", "SimulateShowers", "ValidateSimulation"]
 NOMINAL_ENERGIES = [20, 30, 50, 80, 100, 120, 150, 200, 250, 300]  # 2018 beam energies [MB]
 
 
+class EventsTask(HgcalTask):
+    """A task whose product is an events file with its summary, in the ``run_dir`` that
+    each subclass names from its parameters."""
+
+    run_dir: Path
+
+    def output(self) -> dict[str, luigi.LocalTarget]:
+        return {
+            "events": luigi.LocalTarget(str(self.run_dir / "events.h5")),
+            "summary": luigi.LocalTarget(str(self.run_dir / "summary.json")),
+        }
+
+
 class SimulationParameters(HgcalTask):
     """What decides a simulated data set (besides its energy)."""
 
@@ -80,7 +93,7 @@ class SimulationParameters(HgcalTask):
         return {name: getattr(self, name) for name in SimulationParameters.get_param_names()}
 
 
-class SimulateShowers(SimulationParameters):
+class SimulateShowers(SimulationParameters, EventsTask):
     """Simulate ``events`` showers at one energy into ``events.h5`` (streamed, atomic)."""
 
     energy = luigi.FloatParameter(description="beam energy [GeV]")
@@ -101,12 +114,6 @@ class SimulateShowers(SimulationParameters):
     def run_dir(self) -> Path:
         name = f"{self.particle}_{self.energy:g}GeV_n{self.events}_seed{self.seed}{self.variant()}"
         return self.root / "simulation" / self.geometry / name
-
-    def output(self) -> dict[str, luigi.LocalTarget]:
-        return {
-            "events": luigi.LocalTarget(str(self.run_dir / "events.h5")),
-            "summary": luigi.LocalTarget(str(self.run_dir / "summary.json")),
-        }
 
     def run(self) -> None:
         out = self.output()
@@ -208,7 +215,7 @@ class ValidateSimulation(SimulationParameters):
         )
 
 
-class IngestRoot(HgcalTask):
+class IngestRoot(EventsTask):
     """Convert beam-test ROOT ntuples (tree ``rechitntupler/hits``) into the events format."""
 
     source = luigi.Parameter(description="ROOT file or folder of *.root files ($ROOT_SOURCE)")
@@ -217,12 +224,6 @@ class IngestRoot(HgcalTask):
     @property
     def run_dir(self) -> Path:
         return self.root / "beamtest" / (self.name or Path(str(self.source)).stem)
-
-    def output(self) -> dict[str, luigi.LocalTarget]:
-        return {
-            "events": luigi.LocalTarget(str(self.run_dir / "events.h5")),
-            "summary": luigi.LocalTarget(str(self.run_dir / "summary.json")),
-        }
 
     def run(self) -> None:
         from hgcal_ae.datasets.root_ingest import ingest_root
