@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: help setup demo test test-all lint format bench clean
+.PHONY: help setup demo test test-all lint format bench validate clean
 
 help:
 	@echo "make setup     create $(VENV) and install hgcal-ae with its dev tools"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-all  also the tests marked slow"
 	@echo "make lint      ruff check + format check"
 	@echo "make bench     run the benchmarks in benchmarks/"
+	@echo "make validate  validate the shower simulation against the 2018 targets (a few minutes)"
 
 setup: $(STAMP)
 
@@ -50,6 +51,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mnist_workflow.py
+	$(PY) benchmarks/bench_simulation.py
+
+validate: $(STAMP)
+	$(PY) validation/validate_simulation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
