@@ -1,0 +1,138 @@
+"""The module autoencoder of the ECON-T: 8x8 trigger-cell image → latent code → 8x8 image.
+
+Reference architecture (econt.md §3, OW qDenseCNN.py, default ``8x8_c8_S2_tele``):
+
+| block | layer | output | params |
+|---|---|---|---|
+| encoder | conv 8 filters 3x3, stride 2, 'same', then ReLU | 4x4x8 | 80 |
+| | flatten → dense ``latent_dim`` (16), quantised ReLU | 16 | 2,064 |
+| decoder | dense 128, ReLU → 4x4x8 | | 2,176 |
+| | transposed conv 8, 3x3, stride 2, ReLU | 8x8x8 | 584 |
+| | transposed conv 1, 3x3, stride 1 → sigmoid | 8x8x1 | 73 |
+
+Variants: ``latent_dim`` 1..48, ``latent_bits`` 1..16 (the latent is quantised during training
+with a straight-through gradient, so its bits are real), ``filters`` (encoder width), and
+optional 6-bit quantisation-aware weights in the encoder (the on-chip format).  The decoder
+runs off-detector in floating point.  The lower-right 4x4 quarter of the image is no trigger
+cell: the output is masked there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hgcal_ae.errors import ConfigError
+from hgcal_ae.models.quantisation import quantise_unsigned, quantise_weights
+
+__all__ = ["ModuleAEConfig", "ModuleAutoencoder", "image_mask"]
+
+N_TRIGGER_CELLS = 48
+
+
+def image_mask() -> torch.Tensor:
+    """(1, 1, 8, 8) mask of the 8x8 image: 1 on the 48 trigger cells, 0 on the lower-right quarter."""
+    mask = torch.ones(1, 1, 8, 8)
+    mask[..., 4:, 4:] = 0.0
+    return mask
+
+
+@dataclass(frozen=True)
+class ModuleAEConfig:
+    """Architecture of a module autoencoder; the defaults are the published ECON-T encoder."""
+
+    latent_dim: int = 16
+    latent_bits: int = 9
+    filters: int = 8
+    quantised_weights: bool = False
+    weight_bits: int = 6
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("latent_dim", 1, N_TRIGGER_CELLS, "the input has 48 trigger cells"),
+            ("latent_bits", 1, 16, "bits per latent value"),
+            ("filters", 1, 256, "encoder filters"),
+            ("weight_bits", 2, 16, "bits per weight"),
+        )
+        for name, low, high, what in checks:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                msg = f"{name} must be an integer in {low}..{high} ({what}), got {value!r}"
+                raise ConfigError(msg)
+
+    @property
+    def latent_payload_bits(self) -> int:
+        """Bits of the latent code per bunch crossing: latent_dim × latent_bits."""
+        return self.latent_dim * self.latent_bits
+
+
+class _QuantisedConv2d(nn.Conv2d):
+    def __init__(self, *args: object, weight_bits: int, enabled: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.weight_bits, self.enabled = weight_bits, enabled
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.enabled:
+            return super().forward(x)
+        w = quantise_weights(self.weight, self.weight_bits)
+        b = quantise_weights(self.bias, self.weight_bits) if self.bias is not None else None
+        return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups)
+
+
+class _QuantisedLinear(nn.Linear):
+    def __init__(self, *args: object, weight_bits: int, enabled: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.weight_bits, self.enabled = weight_bits, enabled
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.enabled:
+            return super().forward(x)
+        w = quantise_weights(self.weight, self.weight_bits)
+        b = quantise_weights(self.bias, self.weight_bits) if self.bias is not None else None
+        return F.linear(x, w, b)
+
+
+class ModuleAutoencoder(nn.Module):
+    """Encoder (on the ECON-T) and decoder (off-detector) of one module's 8x8 image.
+
+    Inputs are normalised charges (econt.md §2: divided by the module sum rounded down to a
+    power of two), shape ``(B, 1, 8, 8)``; outputs have the same shape, in [0, 1] (sigmoid),
+    zero on the lower-right quarter.
+    """
+
+    def __init__(self, config: ModuleAEConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or ModuleAEConfig()
+        q = {"weight_bits": config.weight_bits, "enabled": config.quantised_weights}
+        f = config.filters
+        self.conv = _QuantisedConv2d(1, f, 3, stride=2, padding=1, **q)
+        self.dense = _QuantisedLinear(4 * 4 * f, config.latent_dim, **q)
+        self.decoder = nn.Sequential(
+            nn.Linear(config.latent_dim, 128),
+            nn.ReLU(),
+            nn.Unflatten(1, (8, 4, 4)),
+            nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(8, 1, 3, stride=1, padding=1),
+        )
+        self.register_buffer("mask", image_mask(), persistent=False)
+
+    def encode(self, image: torch.Tensor) -> torch.Tensor:
+        """The latent code ``(B, latent_dim)``, quantised to ``latent_bits`` (range [0, 2))."""
+        h = torch.relu(self.conv(image)).flatten(1)
+        return quantise_unsigned(self.dense(h), self.config.latent_bits)
+
+    def decode(self, code: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decoder(code)) * self.mask
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(image))
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Trainable parameters of the encoder (on chip) and the decoder."""
+        encoder = sum(p.numel() for m in (self.conv, self.dense) for p in m.parameters())
+        decoder = sum(p.numel() for p in self.decoder.parameters())
+        return {"encoder": encoder, "decoder": decoder, "total": encoder + decoder}

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hgcal_ae.errors import ConfigError
+from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder, image_mask
+from hgcal_ae.models.module_losses import module_loss
+from hgcal_ae.models.quantisation import quantise_unsigned, quantise_weights
+
+
+def _images(n=64, seed=0):
+    """Toy module images: a Gaussian blob of charge somewhere in the 48 trigger cells, sum ~1."""
+    g = torch.Generator().manual_seed(seed)
+    centre = torch.rand(n, 2, generator=g) * 8
+    yy, xx = torch.meshgrid(torch.arange(8.0), torch.arange(8.0), indexing="ij")
+    d2 = (yy - centre[:, 0, None, None]) ** 2 + (xx - centre[:, 1, None, None]) ** 2
+    img = torch.exp(-d2 / 1.5)[:, None] * image_mask()
+    return img / img.sum(dim=(-1, -2, -3), keepdim=True).clamp_min(1e-6)
+
+
+def test_reference_architecture_has_the_published_parameter_counts():
+    # econt.md §3: encoder 2,144 (80 + 2,064), decoder 2,833, total 4,977
+    assert ModuleAutoencoder().parameter_counts() == {
+        "encoder": 2144,
+        "decoder": 2833,
+        "total": 4977,
+    }
+
+
+@pytest.mark.parametrize(("latent_dim", "bits"), [(1, 1), (16, 9), (48, 16), (8, 3)])
+def test_latent_is_quantised_to_its_bits(latent_dim, bits):
+    model = ModuleAutoencoder(ModuleAEConfig(latent_dim=latent_dim, latent_bits=bits))
+    code = model.encode(_images())
+    assert code.shape == (64, latent_dim)
+    step = 2.0 ** (1 - bits)
+    assert torch.all(code >= 0) and torch.all(code <= 2 - step)
+    torch.testing.assert_close(code / step, torch.round(code / step))
+    assert len(torch.unique(code)) <= 2**bits
+    out = model(_images())
+    assert out.shape == (64, 1, 8, 8) and torch.all(out[..., 4:, 4:] == 0)
+
+
+def test_straight_through_gradient_reaches_the_encoder():
+    model = ModuleAutoencoder()
+    loss = module_loss("telescope")(_images(), model(_images()))
+    loss.backward()
+    assert model.conv.weight.grad is not None and model.conv.weight.grad.abs().sum() > 0
+
+
+def test_quantised_weights_sit_on_the_six_bit_grid():
+    model = ModuleAutoencoder(ModuleAEConfig(quantised_weights=True))
+    w = quantise_weights(model.dense.weight, 6)
+    torch.testing.assert_close(w * 32, torch.round(w * 32))
+    assert w.min() >= -1 and w.max() <= 1 - 1 / 32
+    out = model(_images())
+    assert torch.isfinite(out).all()
+
+
+def test_quantise_unsigned_nine_bits():
+    x = torch.tensor([-0.3, 0.0, 0.0021, 0.5, 1.99, 5.0])
+    q = quantise_unsigned(x, 9)
+    torch.testing.assert_close(q, torch.tensor([0.0, 0.0, 0.00390625, 0.5, 1.98828125, 1.99609375]))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"latent_dim": 0}, r"latent_dim must be an integer in 1\.\.48"),
+        ({"latent_dim": 49}, r"got 49"),
+        ({"latent_bits": 0}, r"latent_bits must be an integer in 1\.\.16"),
+        ({"latent_bits": 17}, r"got 17"),
+        ({"filters": 0}, r"filters must be"),
+    ],
+)
+def test_bad_configuration(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        ModuleAEConfig(**kwargs)
+
+
+def test_losses():
+    y = _images(8)
+    for name in ("mse", "weighted_mse", "telescope"):  # no parameters involved: no grad
+        fn = module_loss(name)
+        assert float(fn(y, y)) == 0.0
+        assert float(fn(y, y * 0.5)) > 0
+    # the quarter without trigger cells does not count
+    garbage = y.clone()
+    garbage[..., 4:, 4:] = 7.0
+    assert float(module_loss("telescope")(y, garbage)) == 0.0
+    # weighted MSE by hand on one trigger cell
+    a, b = torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8)
+    a[0, 0, 0, 0], b[0, 0, 0, 0] = 0.8, 0.2
+    assert float(module_loss("weighted_mse")(a, b)) == pytest.approx(0.36 * 0.8 / 48)
+    with pytest.raises(
+        ConfigError, match="unknown loss 'l1'; expected one of mse, weighted_mse, telescope"
+    ):
+        module_loss("l1")
+
+
+def test_training_lowers_the_telescope_loss():
+    torch.manual_seed(0)
+    model = ModuleAutoencoder()
+    data = _images(512, seed=1)
+    loss_fn = module_loss("telescope")
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    with torch.no_grad():
+        first = float(loss_fn(data, model(data)))
+    for _ in range(150):
+        opt.zero_grad()
+        loss = loss_fn(data, model(data))
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        assert float(loss_fn(data, model(data))) < 0.5 * first
