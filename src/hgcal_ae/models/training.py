@@ -27,7 +27,15 @@ from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.autoencoders import ARCHITECTURES, build_autoencoder, check_latent_dim
 from hgcal_ae.models.losses import image_loss
 
-__all__ = ["EpochRecord", "TrainingConfig", "TrainingResult", "evaluate_loss", "train_autoencoder"]
+__all__ = [
+    "EpochRecord",
+    "LoopResult",
+    "TrainingConfig",
+    "TrainingResult",
+    "evaluate_loss",
+    "fit",
+    "train_autoencoder",
+]
 
 
 @dataclass(frozen=True)
@@ -56,10 +64,6 @@ class TrainingConfig:
         if not self.learning_rate > 0:
             msg = f"learning rate must be positive, got {self.learning_rate!r}"
             raise ConfigError(msg)
-
-    def resumable_from(self, other: TrainingConfig) -> bool:
-        """True if a checkpoint of ``other`` can be continued under this configuration."""
-        return dataclasses.replace(other, epochs=self.epochs) == self
 
 
 @dataclass(frozen=True)
@@ -115,20 +119,107 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         torch.save(state, tmp)
 
 
-def _load_checkpoint(path: Path, config: TrainingConfig) -> dict[str, Any]:
+def _load_checkpoint(path: Path, config: Any) -> dict[str, Any]:
+    """Read a checkpoint and check that it belongs to ``config`` (same class and settings)."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-        saved = TrainingConfig(**state["config"])
+        saved = type(config)(**state["config"])
     except Exception as exc:  # a truncated or foreign file: say which one
         msg = f"checkpoint {str(path)!r} is unreadable ({exc}); delete it to start the run afresh"
         raise DataError(msg) from exc
-    if not config.resumable_from(saved):
+    if dataclasses.replace(saved, epochs=config.epochs) != config:
         msg = (
             f"checkpoint {str(path)!r} belongs to another configuration ({saved}); "
             f"expected {config}; delete it or choose another output directory"
         )
         raise ConfigError(msg)
     return state
+
+
+@dataclass
+class LoopResult:
+    """History of a :func:`fit`, with the per-epoch snapshots and where it resumed."""
+
+    history: list[EpochRecord]
+    snapshots: list[npt.NDArray[np.float32]]
+    resumed_from: int
+
+
+def fit(
+    model: nn.Module,
+    config: Any,
+    train: torch.Tensor,
+    val: torch.Tensor,
+    *,
+    batch_loss: Callable[[nn.Module, torch.Tensor], torch.Tensor],
+    evaluate: Callable[[nn.Module, torch.Tensor], float],
+    snapshot: Callable[[nn.Module], npt.NDArray[np.float32]] | None = None,
+    device: torch.device,
+    checkpoint: Path | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    progress: bool = False,
+) -> LoopResult:
+    """The training loop shared by every autoencoder: Adam, seeded batches, epoch checkpoints.
+
+    ``config`` is a frozen dataclass with ``epochs``, ``batch_size``, ``learning_rate`` and
+    ``seed``; a checkpoint is resumed only if it was written under the same configuration
+    (the epoch count may differ).  ``batch_loss(model, batch)`` is minimised, ``evaluate``
+    gives the validation loss after each epoch, ``snapshot`` whatever the caller keeps per
+    epoch (e.g. reconstructions of fixed inputs).
+    """
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    train, val = train.to(device), val.to(device)
+    history: list[EpochRecord] = []
+    snapshots: list[npt.NDArray[np.float32]] = []
+    start_epoch = 1
+    if checkpoint is not None and checkpoint.is_file():
+        state = _load_checkpoint(checkpoint, config)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimizer"])
+        history = [EpochRecord(**r) for r in state["history"]]
+        snapshots = list(state["snapshots"])
+        start_epoch = int(state["epoch"]) + 1
+    n = len(train)
+    model.train()
+    for epoch in range(start_epoch, config.epochs + 1):
+        t0 = time.perf_counter()
+        order = _batch_order(n, config.seed, epoch).to(device)
+        running = torch.zeros((), device=device)
+        batches = range(0, n, config.batch_size)
+        for start in tqdm(
+            batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False
+        ):
+            batch = train[order[start : start + config.batch_size]]
+            optimiser.zero_grad(set_to_none=True)
+            loss = batch_loss(model, batch)
+            loss.backward()
+            optimiser.step()
+            running += loss.detach() * len(batch)
+        train_loss = float(running) / n
+        model.eval()
+        with torch.no_grad():
+            val_loss = evaluate(model, val)
+            if snapshot is not None:
+                snapshots.append(snapshot(model))
+        model.train()
+        record = EpochRecord(epoch, train_loss, val_loss, time.perf_counter() - t0)
+        history.append(record)
+        if checkpoint is not None:
+            _save_checkpoint(
+                checkpoint,
+                {
+                    "config": dataclasses.asdict(config),
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": optimiser.state_dict(),
+                    "history": [dataclasses.asdict(r) for r in history],
+                    "snapshots": snapshots,
+                },
+            )
+        if on_epoch is not None:
+            on_epoch(record)
+    model.eval()
+    return LoopResult(history=history, snapshots=snapshots, resumed_from=start_epoch - 1)
 
 
 def train_autoencoder(
@@ -164,64 +255,22 @@ def train_autoencoder(
         torch.manual_seed(config.seed)
         model = build_autoencoder(config.arch, config.latent_dim)
     model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     loss_fn = image_loss(config.loss)
-    train_images = train_images.to(device)
-    val_images = val_images.to(device)
-    snaps_in = snapshot_images.to(device) if snapshot_images is not None else val_images[:0]
-
-    history: list[EpochRecord] = []
-    snapshots: list[npt.NDArray[np.float32]] = []
-    start_epoch = 1
-    if checkpoint is not None and checkpoint.is_file():
-        state = _load_checkpoint(checkpoint, config)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimizer"])
-        history = [EpochRecord(**r) for r in state["history"]]
-        snapshots = list(state["snapshots"])
-        start_epoch = int(state["epoch"]) + 1
-    resumed_from = start_epoch - 1
-
-    n = len(train_images)
-    model.train()
-    for epoch in range(start_epoch, config.epochs + 1):
-        t0 = time.perf_counter()
-        order = _batch_order(n, config.seed, epoch).to(device)
-        running = torch.zeros((), device=device)
-        batches = range(0, n, config.batch_size)
-        for start in tqdm(
-            batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False
-        ):
-            batch = train_images[order[start : start + config.batch_size]]
-            optimiser.zero_grad(set_to_none=True)
-            loss = loss_fn(model(batch), batch)
-            loss.backward()
-            optimiser.step()
-            running += loss.detach() * len(batch)
-        train_loss = float(running) / n
-        val_loss = evaluate_loss(model, val_images, config.loss)
-        with torch.no_grad():
-            model.eval()
-            snap = torch.sigmoid(model(snaps_in)).squeeze(1).float().cpu().numpy()
-            model.train()
-        snapshots.append(snap)
-        record = EpochRecord(epoch, train_loss, val_loss, time.perf_counter() - t0)
-        history.append(record)
-        if checkpoint is not None:
-            _save_checkpoint(
-                checkpoint,
-                {
-                    "config": dataclasses.asdict(config),
-                    "epoch": epoch,
-                    "model": model.state_dict(),
-                    "optimizer": optimiser.state_dict(),
-                    "history": [dataclasses.asdict(r) for r in history],
-                    "snapshots": snapshots,
-                },
-            )
-        if on_epoch is not None:
-            on_epoch(record)
-
+    snaps_in = (snapshot_images if snapshot_images is not None else val_images[:0]).to(device)
+    done = fit(
+        model,
+        config,
+        train_images,
+        val_images,
+        batch_loss=lambda m, batch: loss_fn(m(batch), batch),
+        evaluate=lambda m, images: evaluate_loss(m, images, config.loss),
+        snapshot=lambda m: torch.sigmoid(m(snaps_in)).squeeze(1).float().cpu().numpy(),
+        device=device,
+        checkpoint=checkpoint,
+        on_epoch=on_epoch,
+        progress=progress,
+    )
+    history, snapshots, resumed_from = done.history, done.snapshots, done.resumed_from
     model.eval()
     return TrainingResult(
         model=model,
