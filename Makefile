@@ -6,11 +6,12 @@ PY     := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: help setup demo test test-all lint format bench validate clean
+.PHONY: help setup demo mnist test test-all lint format bench validate clean
 
 help:
 	@echo "make setup     create $(VENV) and install hgcal-ae with its dev tools"
-	@echo "make demo      run the MNIST autoencoder example (latent dim 28) and say where the pictures are"
+	@echo "make demo      run the compression study (default preset, <= 15 min on 2 cores) and say where the report is"
+	@echo "make mnist     the MNIST autoencoder example (latent dim 28)"
 	@echo "make test      run the test suite (creates $(VENV) if needed)"
 	@echo "make test-all  also the tests marked slow"
 	@echo "make lint      ruff check + format check"
@@ -33,6 +34,9 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(VENV)/bin/hgcal-ae study --preset default --workers 2
+
+mnist: $(STAMP)
 	$(VENV)/bin/hgcal-ae mnist --latent-dim 28
 
 test: $(STAMP)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -48,9 +49,15 @@ def weighted_mse(y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:
 
 
 def _supercell_weights() -> torch.Tensor:
-    """Weight of each 2x2 window of a 4x4 block, shape (3, 3): 0.25 · Σ 1/(windows per TC)."""
-    windows_per_tc = F.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2), padding=1)
-    return 0.25 * F.conv2d(1.0 / windows_per_tc, torch.ones(1, 1, 2, 2))[0, 0]
+    """Weight of each 2x2 window of a 4x4 block, shape (3, 3): 0.25 · Σ 1/(windows per TC).
+
+    Computed with numpy: a torch operation at import time would start torch's OpenMP pool
+    in the parent process, and luigi's forked workers would then hang in it.
+    """
+    edge = np.array([1, 2, 2, 1])  # windows of a 1-D run of 4 covering each position
+    per_tc = 1.0 / np.outer(edge, edge)
+    sums = per_tc[:-1, :-1] + per_tc[1:, :-1] + per_tc[:-1, 1:] + per_tc[1:, 1:]
+    return torch.tensor(0.25 * sums, dtype=torch.float32)
 
 
 _SUPERCELL_WEIGHTS = _supercell_weights()

@@ -1,0 +1,129 @@
+"""Figures of the compression study: quality against bits per bunch crossing, TC displays."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.colors import LogNorm
+
+from hgcal_ae.plots.style import house_style, new_figure, save_figure
+
+__all__ = ["pareto_plot", "trigger_cell_display"]
+
+ELINK_BITS = 32
+MARKERS = {
+    "autoencoder": "o",
+    "best_choice": "s",
+    "super_trigger_cells": "^",
+    "threshold_sum": "D",
+    "repeater": "P",
+}
+
+
+def _pareto_front(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], lower_is_better: bool
+) -> npt.NDArray[np.int64]:
+    """Indices of the points no other point beats in both fewer bits and better quality."""
+    order = np.lexsort((y if lower_is_better else -y, x))
+    best, front = np.inf, []
+    for i in order:  # a handful of settings, not modules: a plain loop is clearest
+        value = y[i] if lower_is_better else -y[i]
+        if value < best:
+            best = value
+            front.append(i)
+    return np.asarray(front, dtype=np.int64)
+
+
+def pareto_plot(
+    rows: Sequence[Mapping[str, Any]],
+    quantity: str,
+    path: str | os.PathLike[str],
+    *,
+    label: str,
+    lower_is_better: bool = True,
+    reference: float | None = None,
+) -> Path:
+    """Quality ``quantity`` of every algorithm setting against its bits per bunch crossing.
+
+    Parameters
+    ----------
+    rows
+        Evaluation rows with ``algorithm``, ``bits`` (mean bits per BX per module) and
+        ``quantity``; rows with a missing or non-finite value are skipped.
+    label
+        Axis label of the quantity, with its unit.
+    reference
+        Value of the uncompressed trigger cells, drawn as a horizontal line.
+    """
+    points = [r for r in rows if r.get(quantity) is not None and np.isfinite(r[quantity])]
+    with house_style():
+        fig = new_figure((7.5, 5.0))
+        ax = fig.add_subplot()
+        if not points:  # e.g. too few test events per energy for a resolution: say so on the plot
+            ax.text(0.5, 0.5, f"no finite value of {label}\n(too few test events per beam energy?)",
+                    ha="center", va="center", transform=ax.transAxes)  # fmt: skip
+            ax.set_xlabel("bits per bunch crossing per module")
+            ax.set_ylabel(label)
+            return save_figure(fig, path)
+        for algorithm in sorted({r["algorithm"] for r in points}):
+            sel = [r for r in points if r["algorithm"] == algorithm]
+            ax.scatter([r["bits"] for r in sel], [r[quantity] for r in sel], label=algorithm.replace("_", " "),
+                       marker=MARKERS.get(algorithm, "x"), s=36, alpha=0.85)  # fmt: skip
+        x = np.array([r["bits"] for r in points], dtype=float)
+        y = np.array([r[quantity] for r in points], dtype=float)
+        front = _pareto_front(x, y, lower_is_better)
+        ax.step(x[front], y[front], where="post", color="0.3", lw=1, ls="--", label="Pareto front")
+        for n in range(1, int(x.max() // ELINK_BITS) + 2):
+            ax.axvline(n * ELINK_BITS, color="0.8", lw=0.8, zorder=0)
+        if reference is not None:
+            ax.axhline(reference, color="k", lw=1, ls=":", label="uncompressed")
+        ax.set_xlabel("bits per bunch crossing per module (grey lines: e-links × 32)")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=8)
+        return save_figure(fig, path)
+
+
+def trigger_cell_display(
+    panels: Mapping[str, npt.ArrayLike],
+    tc_x: npt.ArrayLike,
+    tc_y: npt.ArrayLike,
+    path: str | os.PathLike[str],
+    *,
+    title: str,
+) -> Path:
+    """Trigger cells of one layer, one panel per algorithm (input first), coloured by energy.
+
+    Parameters
+    ----------
+    panels
+        Name → TC energies [MIP] at the positions ``tc_x``, ``tc_y`` [cm] (all of one layer).
+    """
+    energies = {k: np.asarray(v, dtype=float) for k, v in panels.items()}
+    positive = np.concatenate([v[v > 0] for v in energies.values()] + [np.array([1.0])])
+    norm = LogNorm(vmin=max(positive.min(), 0.1), vmax=positive.max())
+    with house_style():
+        fig = new_figure((3.2 * len(energies) + 1.0, 3.6))
+        axes = fig.subplots(1, len(energies), squeeze=False)
+        for ax, (name, values) in zip(axes[0], energies.items(), strict=True):
+            ax.scatter(tc_x, tc_y, c="0.9", marker="h", s=60)
+            hit = values > 0
+            last = ax.scatter(
+                np.asarray(tc_x)[hit],
+                np.asarray(tc_y)[hit],
+                c=values[hit],
+                norm=norm,
+                marker="h",
+                s=60,
+            )
+            ax.set_title(name, fontsize=9)
+            ax.set_aspect("equal")
+            ax.set_xlabel("x [cm]")
+        axes[0][0].set_ylabel("y [cm]")
+        fig.colorbar(last, ax=list(axes[0]), label="trigger-cell energy [MIP]")
+        fig.suptitle(title)
+        return save_figure(fig, path)

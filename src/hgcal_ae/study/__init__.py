@@ -1,0 +1,1 @@
+"""The compression study: presets, evaluation of every algorithm at every e-link setting, report."""

@@ -1,0 +1,184 @@
+"""Evaluate every ECON-T algorithm at every e-link setting on the same test modules.
+
+For each setting the decoded trigger cells of all modules are compared with the
+uncompressed ones: per module (EMD, energy ratio, centroid shift, width ratio, occupancy)
+and per event, with all modules of a shower decoded (energy response and resolution, the
+S ⊕ C fit, barycentre position, shower maximum).  Every number is stated relative to the
+uncompressed trigger cells.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hgcal_ae.detector.setups import DetectorSetup
+from hgcal_ae.metrics.event_quality import compare_events
+from hgcal_ae.metrics.module_quality import module_quality, summarise
+from hgcal_ae.models.module_ae import ModuleAutoencoder
+from hgcal_ae.models.module_training import autoencoder_output
+from hgcal_ae.trigger.autoencoder_budget import autoencoder_latent_bits_available
+from hgcal_ae.trigger.baselines import (
+    AlgorithmOutput,
+    best_choice,
+    repeater,
+    super_trigger_cells,
+    threshold_sum,
+)
+from hgcal_ae.trigger.cells import trigger_cell_map
+from hgcal_ae.trigger.dataset import TriggerData
+
+__all__ = ["ModuleSet", "algorithm_outputs", "evaluate_all", "evaluate_output", "test_modules"]
+
+REPEATER_ELINKS = 11  # 341 bits (econt.md §6): the uncompressed reference setting
+
+
+@dataclass(frozen=True)
+class ModuleSet:
+    """Module rows of a set of events (``event`` indexes the per-event arrays) and their truth."""
+
+    event: npt.NDArray[np.int64]
+    layer: npt.NDArray[np.int64]
+    module: npt.NDArray[np.int64]
+    tc: npt.NDArray[np.float64]
+    true_energy_gev: npt.NDArray[np.float64]
+    true_x_cm: npt.NDArray[np.float64]
+    true_y_cm: npt.NDArray[np.float64]
+
+    def with_tc(self, tc: npt.NDArray[np.float64]) -> ModuleSet:
+        return ModuleSet(
+            self.event,
+            self.layer,
+            self.module,
+            tc,
+            self.true_energy_gev,
+            self.true_x_cm,
+            self.true_y_cm,
+        )
+
+
+def test_modules(data: TriggerData, rows: npt.NDArray[np.int64]) -> ModuleSet:
+    """The rows ``rows`` of a trigger dataset with their events renumbered 0..n−1."""
+    local = data.event_index_of_rows()[rows]
+    events, event = np.unique(local, return_inverse=True)
+    return ModuleSet(
+        event=event.astype(np.int64),
+        layer=data.layer[rows].astype(np.int64),
+        module=data.module[rows].astype(np.int64),
+        tc=data.tc[rows].astype(np.float64),
+        true_energy_gev=data.true_energy_gev[events],
+        true_x_cm=data.true_x_cm[events],
+        true_y_cm=data.true_y_cm[events],
+    )
+
+
+def algorithm_outputs(
+    tc: npt.NDArray[np.float64],
+    n_elinks: int,
+    *,
+    models: Mapping[tuple[int, int], ModuleAutoencoder],
+    thresholds: Sequence[float],
+    lsb: float,
+) -> list[tuple[AlgorithmOutput, dict[str, int]]]:
+    """What every algorithm sends at ``n_elinks``: the baselines and every AE whose code fits.
+
+    Each output comes with its extra table columns (latent dim and bits for an AE).
+    """
+    outputs: list[tuple[AlgorithmOutput, dict[str, int]]] = [
+        (best_choice(tc, n_elinks, lsb=lsb), {}),
+        (super_trigger_cells(tc, n_elinks, size=4, lsb=lsb), {}),
+        (super_trigger_cells(tc, n_elinks, size=16, lsb=lsb), {}),
+        *((threshold_sum(tc, n_elinks, threshold, lsb=lsb), {}) for threshold in thresholds),
+    ]
+    capacity = autoencoder_latent_bits_available(n_elinks)
+    for (latent_dim, bits), model in sorted(models.items()):
+        if latent_dim * bits <= capacity:
+            output = autoencoder_output(model, tc, n_elinks, lsb=lsb)
+            outputs.append((output, {"latent_dim": latent_dim, "latent_bits": bits}))
+    return outputs
+
+
+def reference_output(tc: npt.NDArray[np.float64], lsb: float) -> AlgorithmOutput:
+    """The repeater: every TC in 4E3M, the best any algorithm can do (341 bits, 11 e-links)."""
+    return repeater(tc, REPEATER_ELINKS, lsb=lsb)
+
+
+def _mean(values: Any) -> float | None:
+    finite = [v for v in (values or []) if v is not None and math.isfinite(v)]
+    return float(np.mean(finite)) if finite else None
+
+
+def _max(values: Any) -> float | None:
+    finite = [v for v in (values or []) if v is not None and math.isfinite(v)]
+    return float(np.max(finite)) if finite else None
+
+
+def evaluate_output(
+    output: AlgorithmOutput, modules: ModuleSet, setup: DetectorSetup
+) -> dict[str, Any]:
+    """One row of the study table: the quality of ``output`` relative to the uncompressed TCs."""
+    tcmap = trigger_cell_map(setup.lattice.name)
+    coords = np.stack([tcmap.tc_x_cm, tcmap.tc_y_cm], axis=1)
+    per_module = module_quality(modules.tc, output.reconstructed, coords, occupancy_threshold=1.0)
+    events = compare_events(
+        modules, modules.with_tc(output.reconstructed), setup, modules.true_energy_gev,
+        true_x=modules.true_x_cm, true_y=modules.true_y_cm,
+    )["summary"]  # fmt: skip
+    fit_ref = (events["reference"].get("resolution_fit") or {}).get("values") or {}
+    fit_dec = (events["decoded"].get("resolution_fit") or {}).get("values") or {}
+    position = events["position"]
+    rms = [math.hypot(x, y) for x, y in zip(position["rms_x_decoded_minus_reference_cm"],
+                                            position["rms_y_decoded_minus_reference_cm"], strict=True)
+           if x is not None and y is not None]  # fmt: skip
+    emd = summarise(per_module["emd"])
+    return {
+        "algorithm": output.name,
+        "setting": output.setting,
+        "n_elinks": output.n_elinks,
+        "bits": float(output.bits.mean()),
+        "fits_fraction": float(output.fits.mean()),
+        "emd_mean_cm": emd["mean"],
+        "emd_median_cm": emd["median"],
+        "energy_ratio_mean": summarise(per_module["energy_ratio"])["mean"],
+        "centroid_shift_mean_cm": summarise(per_module["centroid_shift"])["mean"],
+        "width_ratio_mean": summarise(per_module["width_ratio"])["mean"],
+        "occupancy_out_mean": float(np.mean(per_module["occupancy_out"])),
+        "occupancy_in_mean": float(np.mean(per_module["occupancy_in"])),
+        "response_mean": _mean(events["response_mean"]),
+        "resolution_ratio_mean": _mean(events["resolution_ratio"]),
+        "resolution_ratio_max": _max(events["resolution_ratio"]),
+        "stochastic_term_decoded": fit_dec.get("S"),
+        "stochastic_term_reference": fit_ref.get("S"),
+        "position_shift_rms_cm": _mean(rms),
+        "shower_max_shift_rms_x0": _mean(events["shower_max"]["shift_rms_x0"]),
+        "per_energy": {
+            "energy_gev": events["energy_gev"],
+            "resolution_ratio": events["resolution_ratio"],
+            "rel_sigma_decoded": events["decoded"].get("rel_sigma"),
+            "rel_sigma_reference": events["reference"].get("rel_sigma"),
+            "response_mean": events["response_mean"],
+        },
+    }
+
+
+def evaluate_all(
+    modules: ModuleSet,
+    setup: DetectorSetup,
+    models: Mapping[tuple[int, int], ModuleAutoencoder],
+    *,
+    elinks: Sequence[int],
+    thresholds: Sequence[float],
+    lsb: float,
+) -> list[dict[str, Any]]:
+    """Rows of the study table: every algorithm at every e-link setting, plus the repeater."""
+    rows = [evaluate_output(reference_output(modules.tc, lsb), modules, setup)]
+    for n in elinks:
+        outputs = algorithm_outputs(modules.tc, n, models=models, thresholds=thresholds, lsb=lsb)
+        for output, extra in outputs:
+            rows.append({**evaluate_output(output, modules, setup), **extra})
+    return rows

@@ -1,0 +1,84 @@
+"""Presets of ``hgcal-ae study``: how much data, which autoencoders, which settings.
+
+* ``smoke``: about a minute on 2 CPU cores, for tests.
+* ``default``: at most 15 minutes on 2 CPU cores (``make demo``).
+* ``full``: serious statistics, for a batch node or a GPU.
+
+The autoencoder grid is latent dim × bits per latent value, keeping the settings whose code
+fits the largest e-link setting studied (min(18 + 32·(n − 1), 146) latent bits, econt.md §1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hgcal_ae.errors import ConfigError
+from hgcal_ae.trigger.autoencoder_budget import autoencoder_latent_bits_available
+
+__all__ = ["PRESETS", "StudyPreset", "study_preset"]
+
+
+@dataclass(frozen=True)
+class StudyPreset:
+    """Everything a study run depends on."""
+
+    name: str
+    energies_gev: tuple[float, ...]
+    events_per_energy: int
+    latent_dims: tuple[int, ...]
+    latent_bits: tuple[int, ...]
+    epochs: int
+    geometry: str = "ld8"
+    layers: str = "odd"
+    elinks: tuple[int, ...] = (2, 3, 4, 5)
+    loss: str = "telescope"
+    thresholds_mip: tuple[float, ...] = (1.35, 2.0)  # Threshold-Sum thresholds (econt.md §6)
+    resolution_tolerance: float = 0.05  # criterion of the "smallest latent dim" answer
+    split: tuple[float, float, float] = (0.6, 0.1, 0.3)  # train / validation / test events
+    seed: int = 0
+
+    def ae_grid(self) -> list[tuple[int, int]]:
+        """(latent dim, bits) pairs whose code fits the largest e-link setting."""
+        capacity = autoencoder_latent_bits_available(max(self.elinks))
+        return [(d, b) for d in self.latent_dims for b in self.latent_bits if d * b <= capacity]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PRESETS: dict[str, StudyPreset] = {
+    "smoke": StudyPreset(
+        name="smoke",
+        energies_gev=(20.0, 50.0, 100.0),
+        events_per_energy=40,
+        latent_dims=(4, 16),
+        latent_bits=(3, 5),
+        epochs=3,
+    ),
+    "default": StudyPreset(
+        name="default",
+        energies_gev=(20.0, 50.0, 100.0, 200.0),
+        events_per_energy=150,
+        latent_dims=(2, 4, 8, 16, 24),
+        latent_bits=(3, 5, 7, 9),
+        epochs=20,
+    ),
+    "full": StudyPreset(
+        name="full",
+        energies_gev=(20.0, 30.0, 50.0, 80.0, 100.0, 150.0, 200.0, 300.0),
+        events_per_energy=2000,
+        latent_dims=(1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48),
+        latent_bits=(1, 2, 3, 4, 5, 6, 7, 8, 9),
+        epochs=60,
+    ),
+}
+
+
+def study_preset(name: str) -> StudyPreset:
+    """The preset ``name``; :class:`ConfigError` for an unknown one."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        msg = f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}"
+        raise ConfigError(msg) from None

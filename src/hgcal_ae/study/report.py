@@ -1,0 +1,98 @@
+"""The study's answers from its evaluation rows: the smallest latent dim, AE against baselines."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["ae_versus_baselines", "smallest_latent_dim", "table_markdown"]
+
+TABLE_COLUMNS = (
+    ("algorithm", "algorithm", "{}"),
+    ("setting", "setting", "{}"),
+    ("bits", "bits/BX", "{:.0f}"),
+    ("fits_fraction", "fits", "{:.2f}"),
+    ("emd_mean_cm", "EMD [cm]", "{:.3f}"),
+    ("energy_ratio_mean", "E ratio", "{:.3f}"),
+    ("centroid_shift_mean_cm", "centroid [cm]", "{:.3f}"),
+    ("width_ratio_mean", "width ratio", "{:.3f}"),
+    ("resolution_ratio_mean", "σE ratio", "{:.3f}"),
+    ("position_shift_rms_cm", "position [cm]", "{:.3f}"),
+    ("shower_max_shift_rms_x0", "t_max [X0]", "{:.3f}"),
+)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def smallest_latent_dim(rows: Sequence[dict[str, Any]], tolerance: float) -> dict[str, Any]:
+    """Smallest latent dim whose event energy resolution is within ``tolerance`` of uncompressed.
+
+    Criterion: for some bit width and e-link setting, σ_E/E with every module decoded is at
+    most (1 + tolerance) times σ_E/E of the uncompressed trigger cells at every beam energy
+    (``resolution_ratio_max``).
+    """
+    best: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row["algorithm"] != "autoencoder" or not _finite(row.get("resolution_ratio_max")):
+            continue
+        dim = int(row["latent_dim"])
+        if dim not in best or row["resolution_ratio_max"] < best[dim]["resolution_ratio_max"]:
+            best[dim] = row
+    passing = sorted(d for d, r in best.items() if r["resolution_ratio_max"] <= 1.0 + tolerance)
+    return {
+        "criterion": f"event energy resolution sigma_E/E within {100 * tolerance:g} % of the uncompressed "
+        "trigger cells at every beam energy (best bit width and e-link setting of each latent dim)",
+        "smallest_latent_dim": passing[0] if passing else None,
+        "per_latent_dim": {
+            str(d): {
+                "resolution_ratio_max": r["resolution_ratio_max"],
+                "setting": r["setting"],
+                "bits": r["bits"],
+            }
+            for d, r in sorted(best.items())
+        },
+    }
+
+
+def ae_versus_baselines(
+    rows: Sequence[dict[str, Any]], elinks: Sequence[int] = (2, 3)
+) -> list[dict[str, Any]]:
+    """At each e-link setting: the best AE (lowest mean EMD) against Best Choice and STC."""
+    out = []
+    for n in elinks:
+        at_n = [r for r in rows if r["n_elinks"] == n and _finite(r.get("emd_mean_cm"))]
+        aes = [r for r in at_n if r["algorithm"] == "autoencoder"]
+        if not aes:
+            continue
+        ae = min(aes, key=lambda r: r["emd_mean_cm"])
+        for base in (
+            r for r in at_n if r["algorithm"].startswith(("best_choice", "super_trigger_cells"))
+        ):
+            out.append({
+                "n_elinks": n,
+                "autoencoder": ae["setting"],
+                "baseline": f"{base['algorithm']} ({base['setting']})",
+                "emd_ae_cm": ae["emd_mean_cm"],
+                "emd_baseline_cm": base["emd_mean_cm"],
+                "ae_better_emd": ae["emd_mean_cm"] < base["emd_mean_cm"],
+                "resolution_ratio_ae": ae.get("resolution_ratio_mean"),
+                "resolution_ratio_baseline": base.get("resolution_ratio_mean"),
+                "ae_better_resolution": _finite(ae.get("resolution_ratio_mean"))
+                and _finite(base.get("resolution_ratio_mean"))
+                and ae["resolution_ratio_mean"] < base["resolution_ratio_mean"],
+            })  # fmt: skip
+    return out
+
+
+def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The evaluation rows as a Markdown table."""
+    head = "| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |"
+    lines = [head, "|" + "---|" * len(TABLE_COLUMNS)]
+    for row in rows:
+        cells = [fmt.format(row[key]) if _finite(row.get(key)) or isinstance(row.get(key), str) else "–"
+                 for key, _, fmt in TABLE_COLUMNS]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

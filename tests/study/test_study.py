@@ -1,0 +1,121 @@
+"""`hgcal-ae study --preset smoke`: the whole chain, run as a user runs it, in two worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import pytest
+
+from hgcal_ae.cli import main
+from hgcal_ae.study.presets import PRESETS, study_preset
+from hgcal_ae.study.report import ae_versus_baselines, smallest_latent_dim
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study")
+    cmd = [
+        sys.executable,
+        "-m",
+        "hgcal_ae.cli",
+        "study",
+        "--preset",
+        "smoke",
+        "--workers",
+        "2",
+        "--output-dir",
+        str(out),
+    ]
+    # two forked luigi workers: a torch or numba thread pool started in the parent would hang them
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out / "study" / "smoke" / "report", done.stdout
+
+
+def test_report_has_every_output(smoke):
+    report, stdout = smoke
+    summary = json.loads((report / "summary.json").read_text())
+    for name, path in summary["outputs"].items():
+        assert Path(path).is_file(), name
+        if path.endswith(".png"):
+            assert Path(path).read_bytes()[:8] == PNG and iio.imread(path).shape[0] > 200
+    assert "smallest latent dim" in stdout and "the report is in" in stdout
+    assert "| algorithm |" in (report / "table.md").read_text()
+
+
+def test_every_algorithm_at_every_elink_setting(smoke):
+    report, _ = smoke
+    rows = json.loads((report / "summary.json").read_text())["rows"]
+    preset = study_preset("smoke")
+    for n in preset.elinks:
+        names = {r["algorithm"] for r in rows if r["n_elinks"] == n}
+        assert {
+            "best_choice",
+            "super_trigger_cells_4",
+            "super_trigger_cells_16",
+            "threshold_sum",
+            "autoencoder",
+        } <= names
+        for r in rows:
+            if r["n_elinks"] == n and r["algorithm"] == "autoencoder":
+                assert r["latent_dim"] * r["latent_bits"] <= 18 + 32 * (
+                    n - 1
+                )  # only codes that fit
+    reference = next(r for r in rows if r["algorithm"] == "repeater")
+    assert reference["bits"] == 341 and reference["emd_mean_cm"] < 0.1  # 4E3M only
+    best_choice = {r["n_elinks"]: r for r in rows if r["algorithm"] == "best_choice"}
+    assert (
+        best_choice[2]["bits"] == 64
+        and best_choice[5]["emd_mean_cm"] < best_choice[2]["emd_mean_cm"]
+    )
+    assert all(
+        r["resolution_ratio_mean"] is not None for r in rows
+    )  # enough test events per energy
+
+
+def test_bandwidth_table(smoke):
+    report, _ = smoke
+    text = (report / "bandwidth.csv").read_text().splitlines()
+    assert text[0].startswith("algorithm,setting,statistic,bits,elinks")
+    assert any(line.startswith("autoencoder") for line in text)
+
+
+def test_answers_from_rows():
+    rows = [
+        {"algorithm": "autoencoder", "latent_dim": 4, "resolution_ratio_max": 1.2, "setting": "a", "bits": 26,
+         "n_elinks": 2, "emd_mean_cm": 1.0, "resolution_ratio_mean": 1.1},
+        {"algorithm": "autoencoder", "latent_dim": 8, "resolution_ratio_max": 1.04, "setting": "b", "bits": 54,
+         "n_elinks": 2, "emd_mean_cm": 0.5, "resolution_ratio_mean": 1.02},
+        {"algorithm": "autoencoder", "latent_dim": 16, "resolution_ratio_max": 1.01, "setting": "c", "bits": 62,
+         "n_elinks": 2, "emd_mean_cm": 0.6, "resolution_ratio_mean": 1.01},
+        {"algorithm": "best_choice", "setting": "d", "bits": 64, "n_elinks": 2, "emd_mean_cm": 0.4,
+         "resolution_ratio_mean": 1.2},
+    ]  # fmt: skip
+    assert smallest_latent_dim(rows, 0.05)["smallest_latent_dim"] == 8
+    assert smallest_latent_dim(rows, 0.001)["smallest_latent_dim"] is None
+    (comparison,) = ae_versus_baselines(rows, elinks=(2,))
+    assert (
+        comparison["autoencoder"] == "b"
+        and not comparison["ae_better_emd"]
+        and comparison["ae_better_resolution"]
+    )
+
+
+def test_presets_only_keep_codes_that_fit():
+    for preset in PRESETS.values():
+        assert all(d * b <= 146 for d, b in preset.ae_grid())
+
+
+def test_unknown_preset_is_one_line(tmp_path, capsys):
+    assert main(["study", "--preset", "huge", "--output-dir", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["hgcal-ae: error: unknown preset 'huge'; expected one of smoke, default, full"]
+    assert not (tmp_path / "o").exists()
