@@ -42,7 +42,7 @@ def test_inputs_are_the_econt_images():
 
 
 def test_training_lowers_the_loss_and_resumes_exactly(tmp_path):
-    cfg = ModuleTrainingConfig(epochs=4, batch_size=128)
+    cfg = ModuleTrainingConfig(epochs=4, batch_size=64, learning_rate=3e-3)
     train, val = _modules(2000, 1), _modules(400, 2)
     ref, ref_fit = train_module_autoencoder(cfg, train, val, checkpoint=tmp_path / "ref.pt")
     losses = [r.val_loss for r in ref_fit.history]

@@ -33,6 +33,8 @@ class StudyPreset:
     layers: str = "odd"
     elinks: tuple[int, ...] = (2, 3, 4, 5)
     loss: str = "telescope"
+    batch_size: int = 128  # smaller than Ecoder's 500: this data set has ~10^4, not 10^6, modules
+    learning_rate: float = 3e-3
     thresholds_mip: tuple[float, ...] = (1.35, 2.0)  # Threshold-Sum thresholds (econt.md §6)
     resolution_tolerance: float = 0.05  # criterion of the "smallest latent dim" answer
     split: tuple[float, float, float] = (0.6, 0.1, 0.3)  # train / validation / test events
@@ -61,8 +63,8 @@ PRESETS: dict[str, StudyPreset] = {
         energies_gev=(20.0, 50.0, 100.0, 200.0),
         events_per_energy=150,
         latent_dims=(2, 4, 8, 16, 24),
-        latent_bits=(3, 5, 7, 9),
-        epochs=20,
+        latent_bits=(3, 5, 9),
+        epochs=60,
     ),
     "full": StudyPreset(
         name="full",
@@ -70,7 +72,7 @@ PRESETS: dict[str, StudyPreset] = {
         events_per_energy=2000,
         latent_dims=(1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48),
         latent_bits=(1, 2, 3, 4, 5, 6, 7, 8, 9),
-        epochs=60,
+        epochs=100,
     ),
 }
 

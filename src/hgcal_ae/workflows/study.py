@@ -113,12 +113,9 @@ class TrainModuleAE(StudyTask):
     def training_config(self) -> ModuleTrainingConfig:
         p = self.spec()
         return ModuleTrainingConfig(
-            latent_dim=self.latent_dim,
-            latent_bits=self.latent_bits,
-            loss=p.loss,
-            epochs=p.epochs,
-            seed=p.seed,
-        )
+            latent_dim=self.latent_dim, latent_bits=self.latent_bits, loss=p.loss, epochs=p.epochs,
+            batch_size=p.batch_size, learning_rate=p.learning_rate, seed=p.seed,
+        )  # fmt: skip
 
     def run(self) -> None:
         if self.threads:
