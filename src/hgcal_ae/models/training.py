@@ -167,6 +167,9 @@ def fit(
     gives the validation loss after each epoch, ``snapshot`` whatever the caller keeps per
     epoch (e.g. reconstructions of fixed inputs).
     """
+    # Subnormal floats (tiny activations and gradients near a sigmoid's or ReLU's floor) make
+    # CPU kernels 20x slower: epochs of the module AE took 25 s instead of 1.3 s without this.
+    torch.set_flush_denormal(True)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     train, val = train.to(device), val.to(device)
     history: list[EpochRecord] = []
