@@ -148,8 +148,8 @@ def emd(
     Equals ``ot.emd2(a_i / a_i.sum(), b_i / b_i.sum(), ot.dist(coords, coords,
     metric="euclidean")) / unit`` row by row (reference/econt.md section 5).
     """
-    a_arr = _check_charges(a, "a")
-    b_arr = _check_charges(b, "b")
+    a_arr = check_charges(a, "a")
+    b_arr = check_charges(b, "b")
     if a_arr.shape != b_arr.shape:
         msg = f"a and b must have the same shape, got a {a_arr.shape} and b {b_arr.shape}"
         raise ConfigError(msg)
@@ -172,7 +172,8 @@ def emd(
     return out
 
 
-def _check_charges(x: npt.ArrayLike, name: str) -> FloatArray:
+def check_charges(x: npt.ArrayLike, name: str) -> FloatArray:
+    """``x`` as a C-contiguous float64 (N, 48) array of finite, non-negative charges."""
     arr = np.ascontiguousarray(x, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] != N_TC:
         msg = f"{name} must have shape (N, {N_TC}) (modules x trigger cells), got {arr.shape}"

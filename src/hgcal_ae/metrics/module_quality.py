@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hgcal_ae.errors import ConfigError
-from hgcal_ae.metrics.emd import N_TC, default_tc_coords, emd
+from hgcal_ae.metrics.emd import N_TC, check_charges, default_tc_coords, emd
 
 __all__ = [
     "centroid_shift",
@@ -47,22 +47,8 @@ IntArray = npt.NDArray[np.int64]
 # -- input checks --------------------------------------------------------------------------
 
 
-def _charges(x: npt.ArrayLike, name: str) -> FloatArray:
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[1] != N_TC:
-        msg = f"{name} must have shape (N, {N_TC}) (modules x trigger cells), got {arr.shape}"
-        raise ConfigError(msg)
-    if not np.isfinite(arr).all():
-        msg = f"{name} must be finite, got {int((~np.isfinite(arr)).sum())} NaN/inf charges"
-        raise ConfigError(msg)
-    if (arr < 0).any():
-        msg = f"{name} must be non-negative charges, got minimum {float(arr.min())!r}"
-        raise ConfigError(msg)
-    return arr
-
-
 def _pair(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    a_arr, b_arr = _charges(a, "a"), _charges(b, "b")
+    a_arr, b_arr = check_charges(a, "a"), check_charges(b, "b")
     if a_arr.shape != b_arr.shape:
         msg = f"a (input) and b (reconstruction) must have the same shape, got {a_arr.shape} and {b_arr.shape}"
         raise ConfigError(msg)
@@ -213,7 +199,7 @@ def occupancy(a: npt.ArrayLike, threshold: float) -> IntArray:
     if not (np.isfinite(threshold) and threshold > 0):
         msg = f"occupancy threshold must be a finite charge > 0 (e.g. 1 MIP_T), got {threshold!r}"
         raise ConfigError(msg)
-    return (_charges(a, "a") >= threshold).sum(axis=1).astype(np.int64)
+    return (check_charges(a, "a") >= threshold).sum(axis=1).astype(np.int64)
 
 
 def module_quality(

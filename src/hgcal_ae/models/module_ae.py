@@ -69,29 +69,32 @@ class ModuleAEConfig:
         return self.latent_dim * self.latent_bits
 
 
-class _QuantisedConv2d(nn.Conv2d):
+class _QuantisedWeights:
+    """Mixin: the layer's weight and bias, fake-quantised when enabled (straight-through)."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor | None
+
     def __init__(self, *args: object, weight_bits: int, enabled: bool, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self.weight_bits, self.enabled = weight_bits, enabled
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _params(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         if not self.enabled:
-            return super().forward(x)
-        w = quantise_weights(self.weight, self.weight_bits)
-        b = quantise_weights(self.bias, self.weight_bits) if self.bias is not None else None
+            return self.weight, self.bias
+        bias = quantise_weights(self.bias, self.weight_bits) if self.bias is not None else None
+        return quantise_weights(self.weight, self.weight_bits), bias
+
+
+class _QuantisedConv2d(_QuantisedWeights, nn.Conv2d):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w, b = self._params()
         return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups)
 
 
-class _QuantisedLinear(nn.Linear):
-    def __init__(self, *args: object, weight_bits: int, enabled: bool, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.weight_bits, self.enabled = weight_bits, enabled
-
+class _QuantisedLinear(_QuantisedWeights, nn.Linear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.enabled:
-            return super().forward(x)
-        w = quantise_weights(self.weight, self.weight_bits)
-        b = quantise_weights(self.bias, self.weight_bits) if self.bias is not None else None
+        w, b = self._params()
         return F.linear(x, w, b)
 
 
