@@ -73,6 +73,10 @@ def test_decoded_modules_keep_the_transmitted_sum():
     assert out[7].sum() == 0
     suppressed = decode_modules(model, tc, lsb=LSB, zero_suppress=0.5)
     assert suppressed[(suppressed > 0)].min() >= 0.5
+    assert (suppressed > 0).sum() < (out > 0).sum()  # the faint haze is gone...
+    np.testing.assert_allclose(
+        suppressed.sum(axis=1), out.sum(axis=1), rtol=1e-9
+    )  # ...its energy is not
 
 
 def test_autoencoder_as_an_econt_algorithm():

@@ -137,7 +137,8 @@ def decode_modules(
     lsb
         One ADC count in the units of ``tc``; the module sum is sent as 9-bit 5E4M counts.
     zero_suppress
-        Decoded TCs below this value are set to 0 (CMSSW: 0.1 MIP_T).
+        Decoded TCs below this value (after scaling to the module sum) are set to 0 and the
+        rest rescaled to the transmitted sum (CMSSW: 0.1 MIP_T).
     """
     tc = np.asarray(tc, dtype=np.float64)
     device = next(model.parameters()).device
@@ -146,10 +147,16 @@ def decode_modules(
     decoded = torch.cat([model(b.to(device)).cpu() for b in images.split(batch_size)])
     shape = from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))
     module_sum = SUM_5E4M.quantise(tc.sum(axis=1), lsb=lsb)
+    # Zero suppression first, then the rescaling to the transmitted sum, so that suppressing the
+    # decoder's faint haze moves no energy out of the module.
     total = shape.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(total[:, None] > 0, shape * (module_sum / total)[:, None], 0.0)
-    return np.where(out >= zero_suppress, out, 0.0)
+        scaled = np.where(total[:, None] > 0, shape * (module_sum / total)[:, None], 0.0)
+    largest = scaled == scaled.max(axis=1, keepdims=True)  # a module keeps at least one TC
+    kept = np.where((scaled >= zero_suppress) | largest, shape, 0.0)
+    kept_total = kept.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(kept_total[:, None] > 0, kept * (module_sum / kept_total)[:, None], 0.0)
 
 
 def autoencoder_output(

@@ -84,6 +84,7 @@ def algorithm_outputs(
     models: Mapping[tuple[int, int], ModuleAutoencoder],
     thresholds: Sequence[float],
     lsb: float,
+    zero_suppress: float = 0.0,
 ) -> list[tuple[AlgorithmOutput, dict[str, int]]]:
     """What every algorithm sends at ``n_elinks``: the baselines and every AE whose code fits.
 
@@ -98,7 +99,7 @@ def algorithm_outputs(
     capacity = autoencoder_latent_bits_available(n_elinks)
     for (latent_dim, bits), model in sorted(models.items()):
         if latent_dim * bits <= capacity:
-            output = autoencoder_output(model, tc, n_elinks, lsb=lsb)
+            output = autoencoder_output(model, tc, n_elinks, lsb=lsb, zero_suppress=zero_suppress)
             outputs.append((output, {"latent_dim": latent_dim, "latent_bits": bits}))
     return outputs
 
@@ -174,11 +175,19 @@ def evaluate_all(
     elinks: Sequence[int],
     thresholds: Sequence[float],
     lsb: float,
+    zero_suppress: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Rows of the study table: every algorithm at every e-link setting, plus the repeater."""
     rows = [evaluate_output(reference_output(modules.tc, lsb), modules, setup)]
     for n in elinks:
-        outputs = algorithm_outputs(modules.tc, n, models=models, thresholds=thresholds, lsb=lsb)
+        outputs = algorithm_outputs(
+            modules.tc,
+            n,
+            models=models,
+            thresholds=thresholds,
+            lsb=lsb,
+            zero_suppress=zero_suppress,
+        )
         for output, extra in outputs:
             rows.append({**evaluate_output(output, modules, setup), **extra})
     return rows

@@ -36,6 +36,7 @@ class StudyPreset:
     batch_size: int = 128  # smaller than Ecoder's 500: this data set has ~10^4, not 10^6, modules
     learning_rate: float = 3e-3
     thresholds_mip: tuple[float, ...] = (1.35, 2.0)  # Threshold-Sum thresholds (econt.md §6)
+    ae_zero_suppress_mip: float = 0.1  # decoded TCs below it dropped (CMSSW, econt.md §2)
     resolution_tolerance: float = 0.05  # criterion of the "smallest latent dim" answer
     split: tuple[float, float, float] = (0.6, 0.1, 0.3)  # train / validation / test events
     seed: int = 0

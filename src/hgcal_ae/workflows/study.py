@@ -170,6 +170,7 @@ class EvaluateCompression(StudyTask):
             elinks=p.elinks,
             thresholds=p.thresholds_mip,
             lsb=tc_lsb_mip(p.geometry),
+            zero_suppress=p.ae_zero_suppress_mip,
         )
         write_json(self.output().path, {"preset": p.as_dict(), "n_test_events": len(modules.true_energy_gev),
                                         "n_test_modules": len(modules.tc), "tc_lsb_mip": tc_lsb_mip(p.geometry),
@@ -269,7 +270,10 @@ class StudyReport(StudyTask):
                 latent_bits=best["latent_bits"],
             )
             panels[f"AE {best['latent_dim']}x{best['latent_bits']} bits"] = decode_modules(
-                load_module_ae(task.output().path), tc, lsb=lsb
+                load_module_ae(task.output().path),
+                tc,
+                lsb=lsb,
+                zero_suppress=p.ae_zero_suppress_mip,
             )
         panels["best choice, 2 eTx"] = best_choice(tc, 2, lsb=lsb).reconstructed
         panels["STC4, 2 eTx"] = super_trigger_cells(tc, 2, size=4, lsb=lsb).reconstructed
