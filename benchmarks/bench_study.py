@@ -1,0 +1,80 @@
+"""Throughput of the compression study's pieces, measured in one run on the same modules.
+
+* evaluation: modules per second through each ECON-T algorithm (encode + decode) and through the
+  per-module quality measures (EMD, energy ratio, centroid shift, width ratio, occupancy);
+* training: seconds per epoch of the module autoencoder (reference architecture, telescope loss).
+
+Usage: python benchmarks/bench_study.py [--modules 20000] [--epochs 3]
+Needs a trigger dataset; by default it makes a small one (ld8, odd layers) in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hgcal_ae.metrics.module_quality import module_quality
+from hgcal_ae.models.module_training import (
+    ModuleTrainingConfig,
+    autoencoder_output,
+    train_module_autoencoder,
+)
+from hgcal_ae.trigger.baselines import best_choice, super_trigger_cells, threshold_sum
+from hgcal_ae.trigger.dataset import (
+    TriggerDatasetConfig,
+    make_trigger_dataset,
+    read_trigger_dataset,
+    tc_lsb_mip,
+)
+
+
+def _rate(n: int, fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modules", type=int, default=20_000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=None, help="an existing trigger_cells.h5")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.data
+        if path is None:
+            path = Path(tmp) / "tc.h5"
+            make_trigger_dataset(TriggerDatasetConfig(energies_gev=(20.0, 50.0, 100.0, 200.0), events_per_energy=150,
+                                                      events_per_group=1), path)  # fmt: skip
+        data, _ = read_trigger_dataset(path)
+    tc = np.resize(data.tc.astype(np.float64), (args.modules, 48))
+    lsb = tc_lsb_mip("ld8")
+    print(f"{len(tc)} modules (ld8, odd layers, 20-200 GeV e+), torch threads: 1")
+    cfg = ModuleTrainingConfig(epochs=args.epochs, batch_size=128, learning_rate=3e-3)
+    t0 = time.perf_counter()
+    model, fit = train_module_autoencoder(cfg, tc[: int(0.8 * len(tc))], tc[int(0.8 * len(tc)) :])
+    per_epoch = [r.seconds for r in fit.history]
+    print(f"training: {np.median(per_epoch):.2f} s per epoch over {int(0.8 * len(tc))} modules "
+          f"({int(0.8 * len(tc)) / np.median(per_epoch):,.0f} modules/s; total {time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    for name, fn in {
+        "best choice (2 eTx)": lambda: best_choice(tc, 2, lsb=lsb),
+        "STC 2x2 (2 eTx)": lambda: super_trigger_cells(tc, 2, size=4, lsb=lsb),
+        "threshold sum (2 eTx)": lambda: threshold_sum(tc, 2, 1.35, lsb=lsb),
+        "autoencoder 16x9 (5 eTx)": lambda: autoencoder_output(
+            model, tc, 5, lsb=lsb, zero_suppress=0.1
+        ),
+        "quality (EMD + 4 measures)": lambda: module_quality(tc, tc * 0.9, occupancy_threshold=1.0),
+    }.items():
+        fn()  # warm-up (numba compile, torch init)
+        print(f"evaluation: {name:28s} {_rate(len(tc), fn):>12,.0f} modules/s")
+
+
+if __name__ == "__main__":
+    main()
