@@ -63,6 +63,8 @@ def main() -> None:
     per_epoch = [r.seconds for r in fit.history]
     print(f"training: {np.median(per_epoch):.2f} s per epoch over {int(0.8 * len(tc))} modules "
           f"({int(0.8 * len(tc)) / np.median(per_epoch):,.0f} modules/s; total {time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    decoded_bc = best_choice(tc, 2, lsb=lsb).reconstructed
+    decoded_ae = autoencoder_output(model, tc, 5, lsb=lsb, zero_suppress=0.1).reconstructed
     for name, fn in {
         "best choice (2 eTx)": lambda: best_choice(tc, 2, lsb=lsb),
         "STC 2x2 (2 eTx)": lambda: super_trigger_cells(tc, 2, size=4, lsb=lsb),
@@ -70,7 +72,8 @@ def main() -> None:
         "autoencoder 16x9 (5 eTx)": lambda: autoencoder_output(
             model, tc, 5, lsb=lsb, zero_suppress=0.1
         ),
-        "quality (EMD + 4 measures)": lambda: module_quality(tc, tc * 0.9, occupancy_threshold=1.0),
+        "quality vs best choice": lambda: module_quality(tc, decoded_bc, occupancy_threshold=1.0),
+        "quality vs autoencoder": lambda: module_quality(tc, decoded_ae, occupancy_threshold=1.0),
     }.items():
         fn()  # warm-up (numba compile, torch init)
         print(f"evaluation: {name:28s} {_rate(len(tc), fn):>12,.0f} modules/s")
