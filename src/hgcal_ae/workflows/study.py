@@ -72,6 +72,11 @@ class StudyTask(HgcalTask):
     def spec(self) -> StudyPreset:
         return study_preset(self.preset)
 
+    def splits(self, data: Any) -> tuple[np.ndarray, ...]:
+        """Train / validation / test rows of the trigger data: one rule for every task."""
+        p = self.spec()
+        return split_rows(data.event, p.split, seed=p.seed)
+
 
 class TriggerCellData(StudyTask):
     """Simulated showers at random positions and angles, as module trigger cells (HDF5)."""
@@ -121,7 +126,7 @@ class TrainModuleAE(StudyTask):
         if self.threads:
             torch.set_num_threads(self.threads)
         data, _ = read_trigger_dataset(self.input().path)
-        train, val, _ = split_rows(data.event, self.spec().split, seed=self.spec().seed)
+        train, val, _ = self.splits(data)
         config = self.training_config()
         model, fit = train_module_autoencoder(
             config, data.tc[train], data.tc[val], device=resolve_device(self.device),
@@ -158,7 +163,7 @@ class EvaluateCompression(StudyTask):
         p = self.spec()
         inputs = self.requires()
         data, meta = read_trigger_dataset(self.input()["data"].path)
-        _, _, test = split_rows(data.event, p.split, seed=p.seed)
+        _, _, test = self.splits(data)
         modules = test_modules(data, test)
         models = {(t.latent_dim, t.latent_bits): load_module_ae(t.output().path)
                   for k, t in inputs.items() if k.startswith("ae_")}  # fmt: skip
@@ -245,7 +250,7 @@ class StudyReport(StudyTask):
     def _event_display(self, data: Any, rows: list[dict[str, Any]], path: str) -> None:
         """The most energetic test event's layer with most energy: input, best AE, BC and STC at 2 e-links."""
         p = self.spec()
-        _, _, test = split_rows(data.event, p.split, seed=p.seed)
+        _, _, test = self.splits(data)
         local = data.event_index_of_rows()[test]
         event = local[np.argmax(data.true_energy_gev[local])]
         rows_ev = test[local == event]
