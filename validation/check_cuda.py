@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     rel = abs(emd_gpu - emd_cpu) / emd_cpu
     print(
-        f"module AE: mean EMD of decoded validation modules cpu {emd_cpu:.4f} cuda {emd_gpu:.4f} cm"
+        f"module AE: mean EMD of decoded validation modules {ref} {emd_cpu:.4f} {dev} {emd_gpu:.4f} cm"
     )
     summary["module_ae"].update(
         mean_emd_cpu_cm=emd_cpu,
