@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from hgcal_ae.models.device import cuda_device_count
 from hgcal_ae.models.module_training import (
     ModuleTrainingConfig,
     decode_modules,
@@ -19,7 +20,7 @@ from hgcal_ae.models.training import TrainingConfig, train_autoencoder
 
 pytestmark = [
     pytest.mark.gpu,
-    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+    pytest.mark.skipif(cuda_device_count() == 0, reason="needs a CUDA device"),
 ]
 
 
@@ -62,3 +63,33 @@ def test_module_autoencoder_on_cuda_matches_cpu():
     on_cpu = decode_modules(gpu_model.to("cpu"), val, lsb=lsb)
     np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-3, atol=1e-3)
     assert on_gpu.sum(axis=1) == pytest.approx(decode_modules(cpu_model, val, lsb=lsb).sum(axis=1))
+
+
+_FORK_AFTER_RESOLVE = """
+import multiprocessing, torch
+from hgcal_ae.models.device import resolve_device
+
+def train():
+    model = torch.nn.Linear(4, 2).to("cuda")
+    model(torch.ones(3, 4, device="cuda")).sum().backward()
+    torch.cuda.synchronize()
+
+assert resolve_device("cuda").type == "cuda" and resolve_device("auto").type == "cuda"
+child = multiprocessing.get_context("fork").Process(target=train)
+child.start()
+child.join(120)
+raise SystemExit(child.exitcode)
+"""
+
+
+def test_resolving_the_device_leaves_forked_workers_able_to_use_cuda():
+    # luigi runs tasks in forked processes when --workers > 1; the parent resolves --device
+    # first, which must not initialise CUDA (a forked child could then never use it).  A fresh
+    # interpreter, since this test process has used CUDA already.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_AFTER_RESOLVE], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

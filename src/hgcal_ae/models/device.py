@@ -6,7 +6,18 @@ import torch
 
 from hgcal_ae.errors import ConfigError, DeviceError
 
-__all__ = ["resolve_device"]
+__all__ = ["cuda_device_count", "resolve_device"]
+
+
+def cuda_device_count() -> int:
+    """Number of CUDA devices, asked without initialising CUDA in this process.
+
+    ``torch.cuda.is_available()`` initialises the driver, after which a process forked from
+    this one (a luigi worker with ``--workers`` > 1) cannot use CUDA at all ("Cannot
+    re-initialize CUDA in forked subprocess").  ``torch.cuda.device_count()`` asks NVML first
+    and leaves the process fork-safe.
+    """
+    return torch.cuda.device_count() if torch.backends.cuda.is_built() else 0
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -22,7 +33,7 @@ def resolve_device(name: str = "auto") -> torch.device:
         For a name that is not a device.
     """
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device("cuda" if cuda_device_count() > 0 else "cpu")
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError):
@@ -33,10 +44,11 @@ def resolve_device(name: str = "auto") -> torch.device:
     if device.type != "cuda":
         msg = f"unsupported device {name!r}; expected auto, cpu, cuda or cuda:N"
         raise ConfigError(msg)
-    if not torch.cuda.is_available():
+    count = cuda_device_count()
+    if count == 0:
         msg = f"device {name!r} requested but no CUDA GPU is available on this machine; use --device cpu or auto"
         raise DeviceError(msg)
-    if device.index is not None and device.index >= torch.cuda.device_count():
-        msg = f"device {name!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist"
+    if device.index is not None and device.index >= count:
+        msg = f"device {name!r} requested but only {count} CUDA device(s) exist"
         raise DeviceError(msg)
     return device
