@@ -2,10 +2,10 @@
 
 Public API::
 
-    trigger_cell_map(sensor_name: str) -> TriggerCellMap        # "ld8" or "hd8", cached
-    cells_to_trigger_cells(cell_energy, tc_map) -> (..., 48)    # sum cells into TCs
-    module_trigger_cells(batch, setup, *, layers=None) -> ModuleTCs
-    module_sums(tc) -> (...,)                                   # sum of the 48 TCs
+    trigger_cell_map(sensor_name: str, cells_per_tc_side=None) -> TriggerCellMap  # cached
+    cells_to_trigger_cells(cell_energy, tc_map) -> (..., tc_map.n_tc)   # sum cells into TCs
+    module_trigger_cells(batch, setup, *, layers=None, cells_per_tc_side=None) -> ModuleTCs
+    module_sums(tc) -> (...,)                                           # sum of the 48 TCs
 
 Every final-design silicon module sends **48 TCs**: 4 cells per TC on low-density (LD, 192
 cells) and 9 on high-density (HD, 432 cells) wafers (physics.md section 4; [L1]
@@ -25,6 +25,13 @@ differ because edge cells are 5/6 (cut), 7/6 (extended) or 11/12 (corner) of a f
 row 0 (cut edge) 44/12 (LD) / 102/12 (HD) for cols 1-2, col 0 rows 1-3 (extended edge)
 52/12 / 114/12, and the corner TCs (0, 0) 47/12 / 107/12 and (0, 3) 45/12 / 103/12.
 Each rhombus sums to N^2 full cells, and the wafer to its full area.
+
+**Other groupings** (for the TC-grouping study, not the detector's): ``cells_per_tc_side=k``
+for any k dividing N builds the same symmetric construction with g = N/k TCs per rhombus
+side, TC id ``g^2 * rhombus + g * (row // k) + (col // k)``, 3 g^2 TCs of k^2 cells each:
+hd8 k = 2 gives 108 TCs of 2 x 2 cells, k = 3 the default 48; ld8 k = 2 the default 48,
+k = 4 gives 12.  k = 1 is the cells themselves (3 N^2 "TCs" of one cell).  Only the default
+k (None) is the 48-TC map of physics.md section 4, the one every ECON-T algorithm expects.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hgcal_ae.datasets.events import EventBatch
-from hgcal_ae.detector.hexagons import sensor
+from hgcal_ae.detector.hexagons import CELLS_PER_SIDE, sensor
 from hgcal_ae.detector.setups import DetectorSetup
 from hgcal_ae.errors import ConfigError, SchemaError
 
@@ -54,9 +61,9 @@ __all__ = [
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-N_TRIGGER_CELLS = 48  # TCs per module, physics.md section 4 / [L1] mapping file
-_TC_GRID = 4  # 4 x 4 TCs per rhombus: 3 * 16 = 48
-_CELLS_PER_TC_SIDE = {"ld8": 2, "hd8": 3}  # k: LD 2x2 = 4 cells, HD 3x3 = 9 cells per TC
+N_TRIGGER_CELLS = 48  # TCs per module (default map), physics.md section 4 / [L1] mapping file
+_CELLS_PER_TC_SIDE = {"ld8": 2, "hd8": 3}  # default k: LD 2x2 = 4 cells, HD 3x3 = 9 per TC
+_RHOMBI = 3  # an 8-inch wafer is three N x N rhombi (hexagons.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,24 +72,33 @@ class TriggerCellMap:
 
     Attributes
     ----------
+    The default map has n_tc = 48; another ``cells_per_tc_side`` k gives n_tc = 3 (N/k)^2.
+
     sensor : str
         Sensor name, ``"ld8"`` or ``"hd8"``.
     cells_per_tc : int
-        Cells per TC: 4 (LD) or 9 (HD).
+        Cells per TC, k^2: 4 (LD) or 9 (HD) by default.
+    cells_per_tc_side : int
+        k, the side of a TC in cells (2 LD, 3 HD by default).
+    tcs_per_rhombus_side : int
+        g = N / k TCs along each side of a rhombus (4 by default).
     tc_of_cell : numpy.ndarray of int64, shape (n_cells,)
-        TC id 0..47 of every cell (cells in the lattice's (u, v) order).
-    cells_of_tc : numpy.ndarray of int64, shape (48, cells_per_tc)
+        TC id 0..n_tc-1 of every cell (cells in the lattice's (u, v) order).
+    cells_of_tc : numpy.ndarray of int64, shape (n_tc, cells_per_tc)
         Cell indices of every TC, in increasing order.
-    tc_x_cm, tc_y_cm : numpy.ndarray of float64, shape (48,)
+    tc_x_cm, tc_y_cm : numpy.ndarray of float64, shape (n_tc,)
         TC centres in the sensor frame [cm]: area-weighted mean of their cells' centres.
-    tc_area_cm2 : numpy.ndarray of float64, shape (48,)
+    tc_area_cm2 : numpy.ndarray of float64, shape (n_tc,)
         Sensitive area of each TC [cm^2] (edge TCs differ, see the module docstring).
-    tc_rhombus, tc_row, tc_col : numpy.ndarray of int64, shape (48,)
-        Rhombus 0..2 and TC (row, col) 0..3 inside it: id = 16 rhombus + 4 row + col.
+    tc_rhombus, tc_row, tc_col : numpy.ndarray of int64, shape (n_tc,)
+        Rhombus 0..2 and TC (row, col) 0..g-1 inside it: id = g^2 rhombus + g row + col
+        (16 rhombus + 4 row + col by default).
     """
 
     sensor: str
     cells_per_tc: int
+    cells_per_tc_side: int
+    tcs_per_rhombus_side: int
     tc_of_cell: IntArray
     cells_of_tc: IntArray
     tc_x_cm: FloatArray
@@ -102,48 +118,75 @@ class TriggerCellMap:
         """Number of cells of the sensor (192 or 432)."""
         return int(self.tc_of_cell.size)
 
+    @property
+    def n_tc(self) -> int:
+        """Number of TCs per module, 3 (N/k)^2: 48 for the default map."""
+        return int(self.tc_area_cm2.size)
+
 
 @cache
-def _build_map(name: str) -> TriggerCellMap:
+def _build_map(name: str, k: int) -> TriggerCellMap:
     lattice = sensor(name)
-    k = _CELLS_PER_TC_SIDE[name]
+    grid = CELLS_PER_SIDE[name] // k  # g = N / k (k divides N: checked by the caller)
+    n_tc = _RHOMBI * grid * grid
     row, col = lattice.rhombus_row // k, lattice.rhombus_col // k
-    tc = 16 * lattice.rhombus + _TC_GRID * row + col
-    cells_of_tc = np.argsort(tc, kind="stable").reshape(N_TRIGGER_CELLS, k * k)
-    area = np.bincount(tc, weights=lattice.area_cm2, minlength=N_TRIGGER_CELLS)
-    ids = np.arange(N_TRIGGER_CELLS, dtype=np.int64)
+    tc = grid * grid * lattice.rhombus + grid * row + col
+    cells_of_tc = np.argsort(tc, kind="stable").reshape(n_tc, k * k)
+    area = np.bincount(tc, weights=lattice.area_cm2, minlength=n_tc)
+    ids = np.arange(n_tc, dtype=np.int64)
     return TriggerCellMap(
         sensor=name,
         cells_per_tc=k * k,
+        cells_per_tc_side=k,
+        tcs_per_rhombus_side=grid,
         tc_of_cell=tc.astype(np.int64),
         cells_of_tc=cells_of_tc.astype(np.int64),
         tc_x_cm=np.bincount(tc, weights=lattice.area_cm2 * lattice.x_cm) / area,
         tc_y_cm=np.bincount(tc, weights=lattice.area_cm2 * lattice.y_cm) / area,
         tc_area_cm2=area,
-        tc_rhombus=ids // 16,
-        tc_row=(ids % 16) // _TC_GRID,
-        tc_col=ids % _TC_GRID,
+        tc_rhombus=ids // (grid * grid),
+        tc_row=(ids % (grid * grid)) // grid,
+        tc_col=ids % grid,
     )
 
 
-def trigger_cell_map(sensor_name: str) -> TriggerCellMap:
-    """The 48-TC map of an 8-inch sensor (built once, then shared).
+def _cells_per_tc_side(sensor_name: str, cells_per_tc_side: object) -> int:
+    """k for ``sensor_name``: the default for None, else a divisor of N (ConfigError if not)."""
+    default = _CELLS_PER_TC_SIDE[sensor_name]
+    if cells_per_tc_side is None:
+        return default
+    n = CELLS_PER_SIDE[sensor_name]
+    allowed = [k for k in range(1, n + 1) if n % k == 0]
+    k = cells_per_tc_side
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) not in allowed:
+        msg = f"cells_per_tc_side={k!r} does not divide the {n} x {n}-cell rhombi of sensor {sensor_name!r}; expected one of {allowed} (or None for the default {default}: 48 TCs)"
+        raise ConfigError(msg)
+    return int(k)
+
+
+def trigger_cell_map(sensor_name: str, cells_per_tc_side: int | None = None) -> TriggerCellMap:
+    """The TC map of an 8-inch sensor, 48 TCs by default (built once, then shared).
 
     Parameters
     ----------
     sensor_name
-        ``"ld8"`` (2 x 2 cells per TC) or ``"hd8"`` (3 x 3 cells per TC).
+        ``"ld8"`` (2 x 2 cells per TC by default) or ``"hd8"`` (3 x 3 by default).
+    cells_per_tc_side
+        k, TCs of k x k cells inside each rhombus; None (default) is the detector's 48-TC
+        map.  Any divisor of the rhombus side N (8 LD, 12 HD) is allowed: it gives
+        3 (N/k)^2 TCs, e.g. 108 for hd8 with k = 2 and 12 for ld8 with k = 4.
 
     Raises
     ------
     ConfigError
         For any other name, including the 6-inch beam-test sensor ``"tb2018_6inch"``, which
-        has no TC map: only the final-design 8-inch wafers have 48 TCs.
+        has no TC map: only the final-design 8-inch wafers have 48 TCs; or for a k that does
+        not divide N (the message lists the allowed values).
     """
     if sensor_name not in _CELLS_PER_TC_SIDE:
         msg = f"sensor {sensor_name!r} has no trigger-cell map; only the 8-inch wafers 'ld8' and 'hd8' have 48 TCs (physics.md section 4) — use geometry 'ld8' or 'hd8'"
         raise ConfigError(msg)
-    return _build_map(sensor_name)
+    return _build_map(sensor_name, _cells_per_tc_side(sensor_name, cells_per_tc_side))
 
 
 def _last_axis(values: npt.ArrayLike, size: int, what: str) -> npt.NDArray[np.generic]:
@@ -155,7 +198,7 @@ def _last_axis(values: npt.ArrayLike, size: int, what: str) -> npt.NDArray[np.ge
 
 
 def cells_to_trigger_cells(cell_energy: npt.ArrayLike, tc_map: TriggerCellMap) -> FloatArray:
-    """Sum the cells of a module into its 48 TCs.
+    """Sum the cells of a module into its ``tc_map.n_tc`` TCs (48 for the default map).
 
     Parameters
     ----------
@@ -167,14 +210,14 @@ def cells_to_trigger_cells(cell_energy: npt.ArrayLike, tc_map: TriggerCellMap) -
 
     Returns
     -------
-    numpy.ndarray, shape (..., 48): TC energies, same unit and dtype.  A last axis other
-    than ``tc_map.n_cells`` raises :class:`ConfigError`.
+    numpy.ndarray, shape (..., tc_map.n_tc): TC energies, same unit and dtype.  A last axis
+    other than ``tc_map.n_cells`` raises :class:`ConfigError`.
     """
     energy = _last_axis(cell_energy, tc_map.n_cells, f"cell_energy of sensor {tc_map.sensor!r}")
     if not np.issubdtype(energy.dtype, np.floating):
         energy = energy.astype(np.float64)
-    # a (n_cells, 48) one-hot product runs on BLAS: ~10x faster than gathering the cells
-    one_hot = np.zeros((tc_map.n_cells, N_TRIGGER_CELLS), dtype=energy.dtype)
+    # a (n_cells, n_tc) one-hot product runs on BLAS: ~10x faster than gathering the cells
+    one_hot = np.zeros((tc_map.n_cells, tc_map.n_tc), dtype=energy.dtype)
     one_hot[np.arange(tc_map.n_cells), tc_map.tc_of_cell] = 1
     return energy @ one_hot
 
@@ -196,8 +239,8 @@ class ModuleTCs:
         Layer number (1..28 in the CE-E).
     module : numpy.ndarray of int64, shape (M,)
         Module index within the layer (``cell // lattice.n_cells``).
-    tc : numpy.ndarray of float64, shape (M, 48)
-        Energy per TC [MIP].
+    tc : numpy.ndarray of float64, shape (M, n_tc)
+        Energy per TC [MIP]; n_tc = 48 for the default map (``trigger_cell_map(...).n_tc``).
     """
 
     event: IntArray
@@ -233,6 +276,7 @@ def module_trigger_cells(
     setup: DetectorSetup,
     *,
     layers: Sequence[int] | npt.ArrayLike | None = None,
+    cells_per_tc_side: int | None = None,
 ) -> ModuleTCs:
     """Sum the hits of events into per-(event, layer, module) TC arrays.
 
@@ -250,6 +294,9 @@ def module_trigger_cells(
         Layer numbers to keep (e.g. ``range(1, 28, 2)``, the odd CE-E layers that have
         ECON-T links, physics.md section 4), or a (n_layers,) bool mask such as
         :func:`~hgcal_ae.detector.layers.odd_layers`; default every layer.
+    cells_per_tc_side
+        TC side k in cells, passed to :func:`trigger_cell_map`; None (default) gives the
+        48-TC map, another divisor of N gives ``tc`` rows of 3 (N/k)^2 TCs (k = 1: cells).
 
     Returns
     -------
@@ -258,12 +305,13 @@ def module_trigger_cells(
     Raises
     ------
     ConfigError
-        If the set-up has no TC map or a layer is not in the stack.
+        If the set-up has no TC map, k does not divide N or a layer is not in the stack.
     SchemaError
         If a hit's cell id is outside the set-up's layer (>= ``setup.cells_per_layer``) or
         its layer is not in the stack.
     """
-    tc_map = trigger_cell_map(setup.lattice.name)
+    tc_map = trigger_cell_map(setup.lattice.name, cells_per_tc_side)
+    n_tc = tc_map.n_tc
     keep = _layer_choice(layers, setup)
     cell, n_layers = batch.cell, setup.stack.n_layers
     bad = (cell < -1) | (cell >= setup.cells_per_layer)
@@ -283,11 +331,9 @@ def module_trigger_cells(
     layer_span = n_layers + 1
     key = (event * layer_span + layer) * n_modules + module
     rows, row_of_hit = np.unique(key, return_inverse=True)
-    flat = row_of_hit * N_TRIGGER_CELLS + tc_map.tc_of_cell[local]
+    flat = row_of_hit * n_tc + tc_map.tc_of_cell[local]
     energy = batch.energy_mip[hit].astype(np.float64)
-    tc = np.bincount(flat, weights=energy, minlength=rows.size * N_TRIGGER_CELLS).reshape(
-        -1, N_TRIGGER_CELLS
-    )
+    tc = np.bincount(flat, weights=energy, minlength=rows.size * n_tc).reshape(-1, n_tc)
     nonzero = (tc != 0).any(axis=1)
     rows, tc = rows[nonzero], tc[nonzero]
     event_layer, module_out = np.divmod(rows, n_modules)
