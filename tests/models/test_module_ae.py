@@ -113,3 +113,30 @@ def test_training_lowers_the_telescope_loss():
         opt.step()
     with torch.no_grad():
         assert float(loss_fn(data, model(data))) < 0.5 * first
+
+
+def test_softmax_head_keeps_the_input_sum_and_the_empty_quarter():
+    torch.manual_seed(0)
+    model = ModuleAutoencoder(ModuleAEConfig(latent_dim=8, latent_bits=5))
+    assert model.config.decoder_head == "softmax"
+    images = torch.rand(6, 1, 8, 8) * image_mask()
+    images[0] = 0.0  # an empty module decodes to nothing
+    with torch.no_grad():
+        out = model(images)
+    torch.testing.assert_close(out.sum(dim=(1, 2, 3)), images.sum(dim=(1, 2, 3)))
+    assert float(out[..., 4:, 4:].abs().sum()) == 0.0
+    assert bool((out[1:, :, :4, :] > 0).all())  # every trigger cell gets a share
+
+
+def test_sigmoid_head_is_per_cell_in_unit_range():
+    torch.manual_seed(0)
+    model = ModuleAutoencoder(ModuleAEConfig(decoder_head="sigmoid"))
+    with torch.no_grad():
+        out = model(torch.rand(4, 1, 8, 8) * image_mask())
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    assert float(out[..., 4:, 4:].abs().sum()) == 0.0
+
+
+def test_unknown_decoder_head_is_refused():
+    with pytest.raises(ConfigError, match="decoder_head must be one of softmax, sigmoid, got 'relu'"):
+        ModuleAEConfig(decoder_head="relu")

@@ -45,6 +45,7 @@ class ModuleTrainingConfig:
     latent_bits: int = 9
     filters: int = 8
     quantised_weights: bool = False
+    decoder_head: str = "softmax"
     loss: str = "telescope"
     epochs: int = 20
     batch_size: int = 500  # Ecoder's batch size (econt.md §3)
@@ -66,6 +67,7 @@ class ModuleTrainingConfig:
             latent_bits=self.latent_bits,
             filters=self.filters,
             quantised_weights=self.quantised_weights,
+            decoder_head=self.decoder_head,
         )
 
 

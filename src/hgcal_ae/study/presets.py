@@ -33,6 +33,7 @@ class StudyPreset:
     layers: str = "odd"
     elinks: tuple[int, ...] = (2, 3, 4, 5)
     loss: str = "telescope"
+    decoder_head: str = "softmax"  # see hgcal_ae.models.module_ae
     batch_size: int = 128  # smaller than Ecoder's 500: this data set has ~10^4, not 10^6, modules
     learning_rate: float = 3e-3
     thresholds_mip: tuple[float, ...] = (1.35, 2.0)  # Threshold-Sum thresholds (econt.md §6)

@@ -120,6 +120,7 @@ class TrainModuleAE(StudyTask):
         return ModuleTrainingConfig(
             latent_dim=self.latent_dim, latent_bits=self.latent_bits, loss=p.loss, epochs=p.epochs,
             batch_size=p.batch_size, learning_rate=p.learning_rate, seed=p.seed,
+            decoder_head=p.decoder_head,
         )  # fmt: skip
 
     def run(self) -> None:
@@ -143,7 +144,9 @@ def load_module_ae(path: str) -> ModuleAutoencoder:
     payload = torch.load(path, map_location="cpu", weights_only=False)
     c = payload["config"]
     model = ModuleAutoencoder(ModuleAEConfig(latent_dim=c["latent_dim"], latent_bits=c["latent_bits"], filters=c["filters"],
-                                             quantised_weights=c["quantised_weights"]))  # fmt: skip
+                                             quantised_weights=c["quantised_weights"],
+                                             # models saved before the head was a choice: sigmoid
+                                             decoder_head=c.get("decoder_head", "sigmoid")))  # fmt: skip
     model.load_state_dict(payload["state_dict"])
     return model.eval()
 
