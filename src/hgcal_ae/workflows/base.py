@@ -20,10 +20,15 @@ import luigi
 
 from hgcal_ae.atomic import ensure_dir
 
-__all__ = ["TASK_RUN_LOG", "HgcalTask", "default_output_dir"]
+__all__ = ["TASK_RUN_LOG", "THREADS_ENV", "HgcalTask", "default_output_dir"]
 
 TASK_RUN_LOG = "task_runs.jsonl"
 ERROR_LOG_ENV = "HGCAL_AE_ERROR_LOG"
+# torch CPU threads of each task process; run_tasks sets it to cores // workers.  Without it,
+# W workers each start a pool of all cores, and on 2 cores two trainings with 2 threads each
+# took 2-50 s per epoch instead of 0.7-1.3 s (oversubscription; flush-to-zero of subnormals
+# is set on the main thread only, so the extra pool threads also ran subnormal arithmetic).
+THREADS_ENV = "HGCAL_AE_THREADS_PER_WORKER"
 
 
 def default_output_dir() -> str:
@@ -55,6 +60,11 @@ class HgcalTask(luigi.Task):
 @HgcalTask.event_handler(luigi.Event.START)
 def _remember_start(task: HgcalTask) -> None:
     task._started = time.time()
+    threads = int(getattr(task, "threads", 0) or 0) or int(os.environ.get(THREADS_ENV) or 0)
+    if threads > 0:
+        import torch  # here, in the task's process: no torch thread pool in luigi's parent
+
+        torch.set_num_threads(threads)
 
 
 @HgcalTask.event_handler(luigi.Event.SUCCESS)

@@ -18,7 +18,7 @@ import luigi
 from luigi.execution_summary import LuigiStatusCode
 
 from hgcal_ae import errors
-from hgcal_ae.workflows.base import ERROR_LOG_ENV
+from hgcal_ae.workflows.base import ERROR_LOG_ENV, THREADS_ENV
 
 __all__ = ["RunReport", "check_scheduler", "run_tasks"]
 
@@ -91,6 +91,9 @@ def run_tasks(
         error_log = Path(tmp) / "errors.jsonl"
         previous = os.environ.get(ERROR_LOG_ENV)
         os.environ[ERROR_LOG_ENV] = str(error_log)
+        threads_given = THREADS_ENV in os.environ  # the user's own choice wins
+        if not threads_given:
+            os.environ[THREADS_ENV] = str(max(1, (os.cpu_count() or 1) // workers))
         try:
             result = luigi.build(
                 list(tasks),
@@ -102,6 +105,8 @@ def run_tasks(
                 log_level="INFO" if verbose else "CRITICAL",
             )
         finally:
+            if not threads_given:
+                os.environ.pop(THREADS_ENV, None)
             if previous is None:
                 os.environ.pop(ERROR_LOG_ENV, None)
             else:
