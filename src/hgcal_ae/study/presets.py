@@ -66,7 +66,7 @@ PRESETS: dict[str, StudyPreset] = {
         events_per_energy=150,
         latent_dims=(2, 4, 8, 16, 24),
         latent_bits=(3, 5, 9),
-        epochs=25,
+        epochs=50,
     ),
     "full": StudyPreset(
         name="full",
