@@ -1,0 +1,475 @@
+"""The neighbour-merging study: what is lost when a split shower is compressed module by module.
+
+Public API::
+
+    neighbour_study(data, setup, *, latent_dim=16, latent_bits=3, epochs=15, seed=0, ...)
+        -> NeighbourStudyResult          # .rows (table), .summary (JSON-able), arrays, models
+
+Two autoencoders with the **same latent code** (``latent_dim x latent_bits`` bits per module)
+are trained on the same training rows, with the same loss, optimiser settings and seed.
+Rows are split by event with :func:`~hgcal_ae.trigger.dataset.split_rows`:
+
+* ``alone``: the published module AE (:func:`~hgcal_ae.models.module_training.train_module_autoencoder`),
+  which sees only its own 48 TCs;
+* ``with_neighbours``: the border AE (:mod:`hgcal_ae.models.border_ae`), whose encoder also
+  sees the 24 border TCs of the adjacent modules (:mod:`hgcal_ae.trigger.neighbours`);
+* ``shuffled_border`` (the control, ``control=True``): the same border AE, trained and
+  evaluated with the border rows permuted at random across module rows.  It has the same
+  inputs, parameters and training, but its border says nothing about the module's own
+  shower.  What ``with_neighbours`` gains over it is neighbour information.  What
+  ``shuffled_border`` gains over ``alone`` comes from the bigger encoder or another training
+  path.
+
+Both decode the test rows to TC charges, with the same transmitted 5E4M module sum and zero
+suppression.  Each is measured against the **uncompressed** TCs:
+
+* per module: EMD [cm] and the energy-weighted centroid shift [cm] (econt.md §5);
+* per event-layer: the distance between the energy-weighted barycentres of the decoded and
+  uncompressed TCs over all modules of that event and layer, in the layer frame [mm];
+* per event: the same barycentre distance over every module and layer of the shower, with
+  the dE/dx layer weights [mm].
+
+Each measure is given for all rows and separately for split and contained showers.  A module
+row and an event-layer are *split* when the layer's hottest module holds less than
+``split_threshold`` of its energy (:func:`~hgcal_ae.trigger.neighbours.layer_split`).  An
+event is split when its shower-maximum layer (most uncompressed charge) is.  The result
+also describes the split fraction itself: how often a shower's layer is split, and the
+histogram of the hottest module's share.
+
+Caveat: the tiling has 7 wafers, so the outer six lack half their neighbours (border
+slots padded with 0).  The showers start within one wafer radius of the centre
+(:class:`~hgcal_ae.trigger.dataset.TriggerDatasetConfig`), so most of their energy is in the
+central wafer and its direct neighbours.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from hgcal_ae.detector.setups import DetectorSetup, detector_setup
+from hgcal_ae.errors import ConfigError
+from hgcal_ae.metrics.emd import emd
+from hgcal_ae.metrics.event_quality import event_barycentre
+from hgcal_ae.metrics.module_quality import centroid_shift, summarise
+from hgcal_ae.models.border_ae import (
+    BorderAutoencoder,
+    BorderTrainingConfig,
+    decode_with_border,
+    train_border_autoencoder,
+)
+from hgcal_ae.models.module_ae import ModuleAutoencoder
+from hgcal_ae.models.module_training import (
+    ModuleTrainingConfig,
+    decode_modules,
+    train_module_autoencoder,
+)
+from hgcal_ae.models.training import EpochRecord, LoopResult
+from hgcal_ae.trigger.cells import trigger_cell_map
+from hgcal_ae.trigger.dataset import split_rows, tc_lsb_mip
+from hgcal_ae.trigger.neighbours import (
+    SPLIT_THRESHOLD,
+    LayerSplit,
+    border_charges,
+    border_geometry,
+    layer_split,
+    module_rows,
+)
+
+__all__ = ["MODELS", "SHOWER_CLASSES", "NeighbourStudyResult", "neighbour_study"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+MODELS = ("alone", "with_neighbours", "shuffled_border")
+_CHECKPOINTS = {"with_neighbours": "border_ae", "shuffled_border": "shuffled_border_ae"}
+SHOWER_CLASSES = ("all", "split", "contained")
+_HIST_BINS = 30
+_CM_TO_MM = 10.0
+
+
+@dataclass
+class NeighbourStudyResult:
+    """Outcome of :func:`neighbour_study`.
+
+    Attributes
+    ----------
+    rows : list of dict
+        The table: one row per model and shower class (``"model"``, ``"showers"``, counts and
+        plain-float measures; ``nan`` where a class is empty).
+    summary : dict
+        Everything as plain JSON values (``nan`` written as ``None``): settings, the rows,
+        paired EMD differences, split statistics, histograms, training histories.
+    emd_cm : dict of str to numpy.ndarray, shape (N_test,)
+        Per-module EMD of each model [cm] (Ecoder sentinels -1 / -0.5 for empty modules).
+    test_split : numpy.ndarray of bool, shape (N_test,)
+        Whether each test row belongs to a split event-layer.
+    split : LayerSplit
+        The split measure of every event-layer of ``data``.
+    models : dict of str to ModuleAutoencoder
+        The trained ``"alone"``, ``"with_neighbours"`` (and ``"shuffled_border"``) models.
+    """
+
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+    emd_cm: dict[str, FloatArray]
+    test_split: BoolArray
+    split: LayerSplit
+    models: dict[str, ModuleAutoencoder]
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays to Python, non-finite floats to ``None``."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _barycentre_shift_mm(
+    group: IntArray, layer: IntArray, module: IntArray, reference: FloatArray,
+    decoded: FloatArray, n_groups: int, setup: DetectorSetup, weights_mev: FloatArray | None,
+) -> FloatArray:  # fmt: skip
+    """Distance between decoded and uncompressed barycentres of each group of rows [mm]."""
+    tc_map = trigger_cell_map(setup.lattice.name)
+    tiling = setup.tiling
+    where = (tc_map.tc_x_cm, tc_map.tc_y_cm, tiling.x_cm, tiling.y_cm)
+    x0, y0 = event_barycentre(
+        group, layer, module, reference, n_groups, *where, weights_mev=weights_mev
+    )
+    x1, y1 = event_barycentre(
+        group, layer, module, decoded, n_groups, *where, weights_mev=weights_mev
+    )
+    return _CM_TO_MM * np.hypot(x1 - x0, y1 - y0)
+
+
+def _event_split(split: LayerSplit) -> tuple[IntArray, BoolArray]:
+    """Events and whether each one's shower-maximum layer (most charge) is split."""
+    order = np.lexsort((split.group_energy, split.group_event))
+    events = split.group_event[order]
+    last = np.flatnonzero(np.r_[np.diff(events) != 0, True])  # the largest layer of each event
+    return events[last], split.split[order][last]
+
+
+def _stats(values: FloatArray) -> dict[str, float]:
+    s = summarise(values)
+    return {"mean": s["mean"], "median": s["median"], "q84": s["q84"], "n": float(s["n"])}
+
+
+def _histogram(values: FloatArray, edges: FloatArray) -> list[int]:
+    v = values[np.isfinite(values) & (values >= 0)]
+    return np.histogram(np.clip(v, edges[0], edges[-1]), edges)[0].tolist()
+
+
+def _paired(a: FloatArray, b: FloatArray) -> dict[str, float]:
+    """Mean of ``b - a`` over modules where both are defined, its standard error, P(b < a)."""
+    ok = np.isfinite(a) & np.isfinite(b) & (a >= 0) & (b >= 0)
+    d = b[ok] - a[ok]
+    if d.size == 0:
+        nan = float("nan")
+        return {"mean_difference": nan, "standard_error": nan, "share_better": nan, "n": 0.0}
+    se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else float("nan")
+    return {
+        "mean_difference": float(d.mean()),
+        "standard_error": se,
+        "share_better": float((d < 0).mean()),
+        "n": float(d.size),
+    }
+
+
+def _history(fit: LoopResult) -> dict[str, list[float]]:
+    return {
+        "train_loss": [r.train_loss for r in fit.history],
+        "val_loss": [r.val_loss for r in fit.history],
+        "seconds": [r.seconds for r in fit.history],
+    }
+
+
+def _split_statistics(split: LayerSplit, event_split: BoolArray) -> dict[str, Any]:
+    has = np.isfinite(split.hottest_fraction)
+    hottest = split.hottest_fraction[has]
+    edges = np.linspace(0.0, 1.0, 21)
+    counts = np.histogram(hottest, edges)[0]
+    s = summarise(hottest)
+    return {
+        "threshold": split.threshold,
+        "n_event_layers": int(has.sum()),
+        "n_split_event_layers": int(split.split.sum()),
+        "split_share_event_layers": float(split.split[has].mean()) if has.any() else float("nan"),
+        "split_share_module_rows": float(split.row_split.mean())
+        if split.row_group.size
+        else float("nan"),
+        "n_events": int(event_split.size),
+        "split_share_events": float(event_split.mean()) if event_split.size else float("nan"),
+        "modules_per_event_layer_mean": float(split.group_modules[has].mean())
+        if has.any()
+        else float("nan"),
+        "hottest_fraction": {k: s[k] for k in ("mean", "median", "q16", "q84")},
+        "hottest_fraction_histogram": {"edges": edges.tolist(), "counts": counts.tolist()},
+    }
+
+
+def neighbour_study(
+    data: Any,
+    setup: DetectorSetup | str,
+    *,
+    latent_dim: int = 16,
+    latent_bits: int = 3,
+    epochs: int = 15,
+    seed: int = 0,
+    split_threshold: float = SPLIT_THRESHOLD,
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    loss: str = "telescope",
+    decoder_head: str | None = None,
+    batch_size: int = 500,
+    learning_rate: float = 1e-3,
+    zero_suppress: float = 0.0,
+    max_distance_cm: float | None = None,
+    control: bool = True,
+    device: torch.device | str = "cpu",
+    checkpoint_dir: Path | None = None,
+    on_epoch: Callable[[str, EpochRecord], None] | None = None,
+    progress: bool = False,
+) -> NeighbourStudyResult:
+    """Train the module AE alone and with neighbours at one latent size; compare on test rows.
+
+    Parameters
+    ----------
+    data
+        Module rows of a trigger dataset (:class:`~hgcal_ae.trigger.dataset.TriggerData`, or
+        anything with ``event``, ``layer``, ``module``, ``tc`` [MIP]); whole events.
+    setup
+        The set-up of the data (or its name, e.g. ``"ld8"``).
+    latent_dim, latent_bits
+        The latent code of both models (same bandwidth).
+    epochs, seed, loss, batch_size, learning_rate
+        Training settings, shared by all models; ``seed`` also drives the event split.
+    decoder_head
+        Output head of every decoder (``"softmax"`` or ``"sigmoid"``); default that of
+        :class:`~hgcal_ae.models.module_training.ModuleTrainingConfig`.
+    split_threshold
+        Hottest-module share below which an event-layer is split (default 0.95).
+    fractions
+        Train / validation / test shares of the events.
+    zero_suppress
+        Decoded TCs below this charge [MIP] are dropped (energy kept in the module).
+    max_distance_cm
+        Border distance (:func:`~hgcal_ae.trigger.neighbours.border_geometry`).
+    control
+        Also train the ``shuffled_border`` control (module docstring).
+    checkpoint_dir
+        If given, per-epoch checkpoints ``module_ae.pt``, ``border_ae.pt`` (and
+        ``shuffled_border_ae.pt``) there, resumed when present.
+    on_epoch
+        Called as ``on_epoch(model_name, record)`` after each epoch of either training.
+
+    Raises
+    ------
+    ConfigError
+        On bad settings, or no test rows.
+    DataError
+        On NaN/inf or negative charges, or duplicate rows.
+    """
+    setup = detector_setup(setup) if isinstance(setup, str) else setup
+    if not isinstance(setup, DetectorSetup):
+        msg = f"setup must be a DetectorSetup or a geometry name such as 'ld8', got {type(setup).__name__}"
+        raise ConfigError(msg)
+    if len(tuple(fractions)) != 3:
+        msg = f"fractions must be three shares (train, validation, test), got {tuple(fractions)!r}"
+        raise ConfigError(msg)
+    head = {} if decoder_head is None else {"decoder_head": decoder_head}
+    module_cfg = ModuleTrainingConfig(
+        latent_dim=latent_dim, latent_bits=latent_bits, loss=loss, epochs=epochs,
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, **head,
+    )  # fmt: skip
+    geometry = border_geometry(setup, max_distance_cm=max_distance_cm)
+    rows = module_rows(data, geometry.n_modules)
+    arrays = (rows.event, rows.layer, rows.module, rows.tc)
+    border = border_charges(arrays, geometry)
+    split = layer_split(arrays, threshold=split_threshold)
+    train, val, test = split_rows(rows.event, fractions, seed=seed)
+    if test.size == 0:
+        msg = f"no test rows: {rows.n_rows} rows of {np.unique(rows.event).size} events split {tuple(fractions)!r}; use more events"
+        raise ConfigError(msg)
+    border_cfg = BorderTrainingConfig.from_module(module_cfg, geometry.n_border)
+    ckpt = {name: None if checkpoint_dir is None else Path(checkpoint_dir) / f"{name}.pt"
+            for name in ("module_ae", *_CHECKPOINTS.values())}  # fmt: skip
+
+    def hook(name: str) -> Callable[[EpochRecord], None] | None:
+        return None if on_epoch is None else (lambda record: on_epoch(name, record))
+
+    tc = rows.tc
+    plain, plain_fit = train_module_autoencoder(
+        module_cfg, tc[train], tc[val], device=device, checkpoint=ckpt["module_ae"],
+        on_epoch=hook("alone"), progress=progress,
+    )  # fmt: skip
+    borders = {"with_neighbours": border}
+    if control:
+        # a fixed permutation of the rows: same border statistics, no link to the own shower
+        borders["shuffled_border"] = border[
+            np.random.default_rng([seed, 1]).permutation(rows.n_rows)
+        ]
+    border_models: dict[str, BorderAutoencoder] = {}
+    fits = {"alone": plain_fit}
+    for name, values in borders.items():
+        border_models[name], fits[name] = train_border_autoencoder(
+            border_cfg, tc[train], values[train], tc[val], values[val], device=device,
+            checkpoint=ckpt[_CHECKPOINTS[name]], on_epoch=hook(name), progress=progress,
+        )  # fmt: skip
+        border_models[name].cpu()
+    models: dict[str, ModuleAutoencoder] = {"alone": plain.cpu(), **border_models}
+    names = [name for name in MODELS if name in models]
+
+    lsb = tc_lsb_mip(setup.lattice.name)
+    reference = tc[test]
+    decoded = {"alone": decode_modules(plain, reference, lsb=lsb, zero_suppress=zero_suppress)}
+    for name, model in border_models.items():
+        decoded[name] = decode_with_border(
+            model, reference, borders[name][test], lsb=lsb, zero_suppress=zero_suppress
+        )
+    tc_map = trigger_cell_map(setup.lattice.name)
+    coords = np.stack([tc_map.tc_x_cm, tc_map.tc_y_cm], axis=1)
+    emd_cm = {name: emd(reference, out, coords) for name, out in decoded.items()}
+    shift_cm = {name: centroid_shift(reference, out, coords) for name, out in decoded.items()}
+
+    # event-layers and events of the test rows, renumbered 0..n-1
+    layer, module = rows.layer[test], rows.module[test]
+    groups, group_local = np.unique(split.row_group[test], return_inverse=True)
+    group_split = split.split[groups]
+    events, event_local = np.unique(rows.event[test], return_inverse=True)
+    all_events, all_event_split = _event_split(split)
+    event_is_split = all_event_split[np.searchsorted(all_events, events)]
+    weights = np.asarray(setup.stack.dedx_weight_mev, dtype=np.float64)
+    layer_mm, event_mm = {}, {}
+    for name, out in decoded.items():
+        layer_mm[name] = _barycentre_shift_mm(
+            group_local, layer, module, reference, out, groups.size, setup, None
+        )
+        event_mm[name] = _barycentre_shift_mm(
+            event_local, layer, module, reference, out, events.size, setup, weights
+        )
+
+    row_split = split.row_split[test]
+    masks = {
+        "all": (np.ones(test.size, bool), np.ones(groups.size, bool), np.ones(events.size, bool)),
+        "split": (row_split, group_split, event_is_split),
+        "contained": (~row_split, ~group_split, ~event_is_split),
+    }
+    table: list[dict[str, Any]] = []
+    comparison: dict[str, Any] = {}
+    for cls, (m_row, m_group, m_event) in masks.items():
+        for name in names:
+            e, c = _stats(emd_cm[name][m_row]), _stats(shift_cm[name][m_row])
+            lb, eb = _stats(layer_mm[name][m_group]), _stats(event_mm[name][m_event])
+            table.append({
+                "model": name,
+                "showers": cls,
+                "n_modules": e["n"],
+                "emd_mean_cm": e["mean"],
+                "emd_median_cm": e["median"],
+                "emd_q84_cm": e["q84"],
+                "centroid_shift_mean_cm": c["mean"],
+                "centroid_shift_median_cm": c["median"],
+                "n_event_layers": lb["n"],
+                "layer_barycentre_shift_mean_mm": lb["mean"],
+                "layer_barycentre_shift_median_mm": lb["median"],
+                "n_events": eb["n"],
+                "event_barycentre_shift_mean_mm": eb["mean"],
+                "event_barycentre_shift_median_mm": eb["median"],
+            })  # fmt: skip
+        for base in names:
+            if base == "with_neighbours":
+                continue
+            comparison.setdefault(f"with_neighbours_minus_{base}", {})[cls] = {
+                "emd_cm": _paired(emd_cm[base][m_row], emd_cm["with_neighbours"][m_row]),
+                "centroid_shift_cm": _paired(shift_cm[base][m_row], shift_cm["with_neighbours"][m_row]),
+                "layer_barycentre_shift_mm": _paired(layer_mm[base][m_group], layer_mm["with_neighbours"][m_group]),
+                "event_barycentre_shift_mm": _paired(event_mm[base][m_event], event_mm["with_neighbours"][m_event]),
+            }  # fmt: skip
+
+    valid = np.concatenate([v[v >= 0] for v in emd_cm.values()])
+    top = float(np.quantile(valid, 0.99)) if valid.size else 1.0
+    edges = np.linspace(0.0, top if top > 0 else 1.0, _HIST_BINS + 1)
+    emd_hist = {
+        name: {
+            cls: _histogram(emd_cm[name][masks[cls][0]], edges) for cls in ("split", "contained")
+        }
+        for name in names
+    }
+    summary = {
+        "study": "neighbour merging: module AE alone vs with neighbours' border TCs",
+        "settings": {
+            "geometry": setup.name,
+            "latent_dim": latent_dim,
+            "latent_bits": latent_bits,
+            "latent_payload_bits": latent_dim * latent_bits,
+            "epochs": epochs,
+            "seed": seed,
+            "loss": loss,
+            "decoder_head": module_cfg.decoder_head,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "fractions": list(fractions),
+            "zero_suppress_mip": zero_suppress,
+            "split_threshold": split.threshold,
+            "border_distance_cm": geometry.max_distance_cm,
+            "n_border": geometry.n_border,
+            "control": bool(control),
+            "tc_lsb_mip": lsb,
+        },
+        "rows": table,
+        "comparison": comparison,
+        "split_statistics": {
+            "all": _split_statistics(split, all_event_split),
+            "test": {
+                "n_module_rows": int(test.size),
+                "n_split_module_rows": int(row_split.sum()),
+                "n_event_layers": int(groups.size),
+                "n_split_event_layers": int(group_split.sum()),
+                "n_events": int(events.size),
+                "n_split_events": int(event_is_split.sum()),
+            },
+        },
+        "emd_histogram": {"edges_cm": edges.tolist(), **emd_hist},
+        "training": {
+            "rows": {"train": int(train.size), "validation": int(val.size), "test": int(test.size)},
+            **{
+                name: {**_history(fits[name]), "parameters": models[name].parameter_counts()}
+                for name in names
+            },
+        },
+        "units": {"emd": "cm", "centroid_shift": "cm", "barycentre_shift": "mm", "charges": "MIP"},
+        "notes": [
+            "every measure compares decoded TCs with the uncompressed TCs of the same rows",
+            "split: the hottest module of the event-layer holds < split_threshold of its charge; "
+            "an event is split when its layer with the most charge is",
+            "layer barycentre: charge-weighted over the modules of one event-layer; event "
+            "barycentre: over all modules and layers, dE/dx-weighted",
+            "comparison: mean of (with_neighbours - other model) over the same rows; negative: "
+            "the border input helps; share_better: share of rows where with_neighbours is lower",
+            "shuffled_border: control with border rows permuted across module rows",
+        ],
+    }
+    return NeighbourStudyResult(
+        rows=table,
+        summary=_jsonable(summary),
+        emd_cm=emd_cm,
+        test_split=row_split,
+        split=split,
+        models=models,
+    )
