@@ -41,6 +41,10 @@ class StudyPreset:
     resolution_tolerance: float = 0.05  # criterion of the "smallest latent dim" answer
     split: tuple[float, float, float] = (0.6, 0.1, 0.3)  # train / validation / test events
     seed: int = 0
+    # hgcal-ae merging: showers per energy of the hd8 grouping study, and the latent code of
+    # the neighbour study (16 x 3 = 48 bits fits 2 e-links)
+    grouping_events_per_energy: int = 200
+    merging_latent: tuple[int, int] = (16, 3)
 
     def ae_grid(self) -> list[tuple[int, int]]:
         """(latent dim, bits) pairs whose code fits the largest e-link setting."""
@@ -59,6 +63,7 @@ PRESETS: dict[str, StudyPreset] = {
         latent_dims=(4, 16),
         latent_bits=(3, 5),
         epochs=3,
+        grouping_events_per_energy=20,
     ),
     "default": StudyPreset(
         name="default",
@@ -75,6 +80,7 @@ PRESETS: dict[str, StudyPreset] = {
         latent_dims=(1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48),
         latent_bits=(1, 2, 3, 4, 5, 6, 7, 8, 9),
         epochs=100,
+        grouping_events_per_energy=2000,
     ),
 }
 

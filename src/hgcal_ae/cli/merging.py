@@ -1,0 +1,57 @@
+"""``hgcal-ae merging``: how cells and modules should be merged (TC grouping, neighbours)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from hgcal_ae.cli.common import add_run_options, check_run_options, run_workflow
+
+__all__ = ["add_parsers"]
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "merging",
+        help="the merging study: 2x2 vs 3x3 trigger cells, modules alone vs with neighbours",
+    )
+    p.add_argument("--preset", default="default", help="smoke, default or full (as for study)")
+    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    add_run_options(p)
+    p.set_defaults(handler=_merging)
+
+
+def _merging(args: argparse.Namespace) -> int:
+    from hgcal_ae.atomic import ensure_dir
+    from hgcal_ae.models.device import resolve_device
+    from hgcal_ae.study.presets import study_preset
+    from hgcal_ae.workflows.merging import MergingReport, NeighbourMerging
+
+    preset = study_preset(args.preset)
+    check_run_options(args)
+    resolve_device(args.device)
+    ensure_dir(args.output_dir)
+    root = str(Path(args.output_dir).resolve())
+    report = MergingReport(output_dir=root, preset=preset.name)
+    neighbours = NeighbourMerging(output_dir=root, preset=preset.name, device=args.device)
+    run_workflow([neighbours, report], args)
+    summary = json.loads(Path(report.output()["summary.json"].path).read_text(encoding="utf-8"))
+    g = summary["answers"]["grouping"]["event_resolution_mm"]
+    print(
+        "shower barycentre resolution [mm]: cells {:.2f}, 2x2 TCs {:.2f}, 3x3 TCs {:.2f}".format(
+            g["cells"], g["tc2x2"], g["tc3x3"]
+        )
+    )
+    for name, classes in summary["answers"]["neighbours"].items():
+        for cls, diff in classes.items():
+            d = diff["emd_cm"]
+            if d.get("mean_difference") is None:
+                continue
+            print(
+                f"  mean EMD, {name.replace('_', ' ')}, {cls} showers: "
+                f"{d['mean_difference']:+.3f} ± {d['standard_error'] or 0:.3f} cm"
+            )
+    print(f"done: the report is in {Path(report.output()['summary.json'].path).parent}")
+    return 0

@@ -1,0 +1,80 @@
+"""`hgcal-ae merging --preset smoke`: TC grouping and neighbour merging, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import pytest
+
+from hgcal_ae.cli import main
+
+
+def _run(out, *extra):
+    cmd = [sys.executable, "-m", "hgcal_ae.cli", "merging", "--preset", "smoke",
+           "--output-dir", str(out), *extra]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def merging(tmp_path_factory):
+    out = tmp_path_factory.mktemp("merging")
+    done = _run(out, "--workers", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, done.stdout
+
+
+def test_report_holds_figures_tables_and_summary(merging):
+    out, stdout = merging
+    report = out / "merging" / "smoke" / "report"
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["workflow"] == "merging"
+    for name, path in summary["outputs"].items():
+        assert os.path.getsize(path) > 0, name
+    for png in ("grouping.png", "neighbours.png"):
+        image = iio.imread(report / png)
+        assert image.ndim == 3 and image.shape[0] > 300 and image.shape[1] > 900
+        assert image[..., :3].std() > 10  # not a blank canvas
+    table = (report / "table.md").read_text()
+    for label in ("tc2x2", "tc3x3", "with_neighbours", "shuffled_border", "split", "contained"):
+        assert label in table
+    assert f"the report is in {report}" in stdout
+    # the study's showers are shared: the neighbour study read the study's trigger-cell file
+    assert (out / "study" / "smoke" / "trigger_cells.h5").is_file()
+
+
+def test_answers_are_numbers_in_the_expected_order(merging):
+    out, stdout = merging
+    summary = json.loads((out / "merging" / "smoke" / "report" / "summary.json").read_text())
+    res = summary["answers"]["grouping"]["event_resolution_mm"]
+    assert 0 < res["cells"] <= res["tc2x2"] <= res["tc3x3"] < 20
+    assert summary["answers"]["grouping"]["bits_2x2_over_3x3"] == pytest.approx(108 / 48)
+    rows = summary["neighbours"]["rows"]
+    assert {r["model"] for r in rows} == {"alone", "with_neighbours", "shuffled_border"}
+    assert all(
+        math.isfinite(r["emd_mean_cm"]) and r["emd_mean_cm"] > 0 for r in rows if r["n_modules"]
+    )
+    split = summary["answers"]["split_statistics"]
+    assert 0 < split["split_share_event_layers"] < 1
+    assert "shower barycentre resolution [mm]: cells" in stdout
+
+
+def test_second_run_reuses_everything(merging):
+    out, _ = merging
+    summary = out / "merging" / "smoke" / "report" / "summary.json"
+    before = summary.stat().st_mtime_ns
+    done = _run(out)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert summary.stat().st_mtime_ns == before
+
+
+def test_unknown_preset_is_one_line(tmp_path, capsys):
+    assert main(["merging", "--preset", "huge", "--output-dir", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["hgcal-ae: error: unknown preset 'huge'; expected one of smoke, default, full"]
+    assert not (tmp_path / "o").exists()
