@@ -34,9 +34,8 @@ and border inputs 0.
 **Off-detector decoding** is that of :func:`hgcal_ae.models.module_training.decode_modules`:
 the decoded shape is rescaled to the transmitted 9-bit 5E4M module sum, and decoded TCs below
 ``zero_suppress`` are dropped, the largest TC always kept.  Zero suppression comes before the
-final rescaling, so no energy leaves the module.  ``decode_modules`` has no separate helper for
-that step, so :func:`_to_module_sum` repeats its lines.  A test checks that both agree when
-the border weights are zero.
+final rescaling, so no energy leaves the module: both use
+:func:`~hgcal_ae.models.module_training.to_module_sum`.
 """
 
 from __future__ import annotations
@@ -53,10 +52,9 @@ import torch
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder, _QuantisedLinear
 from hgcal_ae.models.module_losses import module_loss
-from hgcal_ae.models.module_training import ModuleTrainingConfig, module_inputs
+from hgcal_ae.models.module_training import ModuleTrainingConfig, module_inputs, to_module_sum
 from hgcal_ae.models.quantisation import quantise_unsigned
 from hgcal_ae.models.training import EpochRecord, LoopResult, fit
-from hgcal_ae.trigger.formats import SUM_5E4M
 from hgcal_ae.trigger.images import from_image_8x8
 from hgcal_ae.trigger.normalisation import quantise_inputs
 
@@ -271,21 +269,6 @@ def train_border_autoencoder(
     return model, result
 
 
-def _to_module_sum(
-    shape: npt.NDArray[np.float64], tc: npt.NDArray[np.float64], lsb: float, zero_suppress: float
-) -> npt.NDArray[np.float64]:
-    """Decoded shapes ``(N, 48)`` to charges: the lines of ``decode_modules`` after the decoder."""
-    module_sum = SUM_5E4M.quantise(tc.sum(axis=1), lsb=lsb)
-    total = shape.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scaled = np.where(total[:, None] > 0, shape * (module_sum / total)[:, None], 0.0)
-    largest = scaled == scaled.max(axis=1, keepdims=True)  # a module keeps at least one TC
-    kept = np.where((scaled >= zero_suppress) | largest, shape, 0.0)
-    kept_total = kept.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(kept_total[:, None] > 0, kept * (module_sum / kept_total)[:, None], 0.0)
-
-
 @torch.no_grad()
 def decode_with_border(
     model: BorderAutoencoder,
@@ -329,4 +312,4 @@ def decode_with_border(
         ]
     ) if len(q) else torch.zeros(0, 1, 8, 8)  # fmt: skip
     shape = from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))
-    return _to_module_sum(shape, q, lsb, zero_suppress)
+    return to_module_sum(shape, q, lsb=lsb, zero_suppress=zero_suppress)

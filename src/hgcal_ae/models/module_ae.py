@@ -64,7 +64,9 @@ class ModuleAEConfig:
 
     def __post_init__(self) -> None:
         if self.decoder_head not in DECODER_HEADS:
-            msg = f"decoder_head must be one of {', '.join(DECODER_HEADS)}, got {self.decoder_head!r}"
+            msg = (
+                f"decoder_head must be one of {', '.join(DECODER_HEADS)}, got {self.decoder_head!r}"
+            )
             raise ConfigError(msg)
         checks = (
             ("latent_dim", 1, N_TRIGGER_CELLS, "the input has 48 trigger cells"),

@@ -33,6 +33,7 @@ __all__ = [
     "autoencoder_output",
     "decode_modules",
     "module_inputs",
+    "to_module_sum",
     "train_module_autoencoder",
 ]
 
@@ -148,9 +149,23 @@ def decode_modules(
     images, _ = module_inputs(tc)
     decoded = torch.cat([model(b.to(device)).cpu() for b in images.split(batch_size)])
     shape = from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))
+    return to_module_sum(shape, tc, lsb=lsb, zero_suppress=zero_suppress)
+
+
+def to_module_sum(
+    shape: npt.NDArray[np.float64],
+    tc: npt.NDArray[np.float64],
+    *,
+    lsb: float,
+    zero_suppress: float = 0.0,
+) -> npt.NDArray[np.float64]:
+    """Decoded shapes ``(N, 48)`` to the charges the trigger sees, with the transmitted sum.
+
+    The module sum of ``tc`` is sent as a 9-bit 5E4M code (``lsb`` per count).  Zero suppression
+    comes first, then the rescaling to the transmitted sum, so that suppressing the decoder's
+    faint haze moves no energy out of the module; the largest TC is always kept.
+    """
     module_sum = SUM_5E4M.quantise(tc.sum(axis=1), lsb=lsb)
-    # Zero suppression first, then the rescaling to the transmitted sum, so that suppressing the
-    # decoder's faint haze moves no energy out of the module.
     total = shape.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         scaled = np.where(total[:, None] > 0, shape * (module_sum / total)[:, None], 0.0)
