@@ -13,7 +13,11 @@ import pytest
 
 from hgcal_ae.cli import main
 from hgcal_ae.study.presets import PRESETS, study_preset
-from hgcal_ae.study.report import ae_versus_baselines, smallest_latent_dim
+from hgcal_ae.study.report import (
+    ae_versus_baselines,
+    smallest_latent_dim,
+    smallest_latent_dim_by_shape,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -48,6 +52,9 @@ def test_report_has_every_output(smoke):
         if path.endswith(".png"):
             assert Path(path).read_bytes()[:8] == PNG and iio.imread(path).shape[0] > 200
     assert "smallest latent dim" in stdout and "the report is in" in stdout
+    shape = summary["smallest_latent_dim_by_shape"]
+    assert shape["smallest_latent_dim"] in (4, 16)  # the smoke grid's latent dims
+    assert f"smallest latent dim by shape: {shape['smallest_latent_dim']}" in stdout
     assert "| algorithm |" in (report / "table.md").read_text()
 
 
@@ -101,6 +108,10 @@ def test_answers_from_rows():
     ]  # fmt: skip
     assert smallest_latent_dim(rows, 0.05)["smallest_latent_dim"] == 8
     assert smallest_latent_dim(rows, 0.001)["smallest_latent_dim"] is None
+    # best AE EMD 0.5 (latent 8); latent 16 at 0.6 is 20 % worse, latent 4 at 1.0 is 100 % worse
+    assert smallest_latent_dim_by_shape(rows, 0.10)["smallest_latent_dim"] == 8
+    assert smallest_latent_dim_by_shape(rows, 1.00)["smallest_latent_dim"] == 4
+    assert smallest_latent_dim_by_shape(rows[3:])["smallest_latent_dim"] is None
     (comparison,) = ae_versus_baselines(rows, elinks=(2,))
     assert (
         comparison["autoencoder"] == "b"

@@ -49,6 +49,8 @@ def _study(args: argparse.Namespace) -> int:
         f"{summary['n_test_events']} test events, {summary['n_test_modules']} modules; {len(summary['rows'])} algorithm settings"
     )
     print(f"smallest latent dim: {answer['smallest_latent_dim']} ({answer['criterion']})")
+    shape = summary["smallest_latent_dim_by_shape"]
+    print(f"smallest latent dim by shape: {shape['smallest_latent_dim']} ({shape['criterion']})")
     for c in summary["ae_versus_baselines"]:
         print(f"  {c['n_elinks']} e-links: AE {c['autoencoder']} vs {c['baseline']}: EMD {c['emd_ae_cm']:.3f} vs "
               f"{c['emd_baseline_cm']:.3f} cm -> AE {'better' if c['ae_better_emd'] else 'worse'}")  # fmt: skip

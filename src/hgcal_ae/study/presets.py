@@ -39,6 +39,7 @@ class StudyPreset:
     thresholds_mip: tuple[float, ...] = (1.35, 2.0)  # Threshold-Sum thresholds (econt.md §6)
     ae_zero_suppress_mip: float = 0.1  # decoded TCs below it dropped (CMSSW, econt.md §2)
     resolution_tolerance: float = 0.05  # criterion of the "smallest latent dim" answer
+    shape_tolerance: float = 0.10  # its shape criterion: mean EMD within 10 % of the best AE
     split: tuple[float, float, float] = (0.6, 0.1, 0.3)  # train / validation / test events
     seed: int = 0
     # hgcal-ae merging: showers per energy of the hd8 grouping study, and the latent code of

@@ -57,6 +57,41 @@ def smallest_latent_dim(rows: Sequence[dict[str, Any]], tolerance: float) -> dic
     }
 
 
+def smallest_latent_dim_by_shape(
+    rows: Sequence[dict[str, Any]], tolerance: float = 0.10
+) -> dict[str, Any]:
+    """Smallest latent dim whose shower shapes are as good as the grid's best, within ``tolerance``.
+
+    Criterion: the best mean EMD of the latent dim (over bit widths and e-link settings) is at
+    most (1 + tolerance) times the best mean EMD of any autoencoder of the grid: the latent
+    size beyond which more latent values no longer improve the shapes the trigger sees.  This
+    is the latent-dependent answer; the energy criterion of :func:`smallest_latent_dim` cannot
+    depend on the latent size, since the decoded module energy is the transmitted module sum.
+    """
+    best: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row["algorithm"] != "autoencoder" or not _finite(row.get("emd_mean_cm")):
+            continue
+        dim = int(row["latent_dim"])
+        if dim not in best or row["emd_mean_cm"] < best[dim]["emd_mean_cm"]:
+            best[dim] = row
+    if not best:
+        return {"criterion": "no autoencoder with a finite mean EMD", "smallest_latent_dim": None,
+                "per_latent_dim": {}}  # fmt: skip
+    floor = min(r["emd_mean_cm"] for r in best.values())
+    passing = sorted(d for d, r in best.items() if r["emd_mean_cm"] <= (1.0 + tolerance) * floor)
+    return {
+        "criterion": f"mean EMD within {100 * tolerance:g} % of the best autoencoder of the grid "
+        f"({floor:.3f} cm; best bit width and e-link setting of each latent dim)",
+        "smallest_latent_dim": passing[0],
+        "best_emd_cm": floor,
+        "per_latent_dim": {
+            str(d): {"emd_mean_cm": r["emd_mean_cm"], "setting": r["setting"], "bits": r["bits"]}
+            for d, r in sorted(best.items())
+        },
+    }
+
+
 def ae_versus_baselines(
     rows: Sequence[dict[str, Any]], elinks: Sequence[int] = (2, 3)
 ) -> list[dict[str, Any]]:

@@ -32,7 +32,12 @@ from hgcal_ae.plots.bandwidth import bandwidth_plot
 from hgcal_ae.plots.study import pareto_plot, trigger_cell_display
 from hgcal_ae.study.evaluate import evaluate_all, test_modules
 from hgcal_ae.study.presets import PRESETS, StudyPreset, study_preset
-from hgcal_ae.study.report import ae_versus_baselines, smallest_latent_dim, table_markdown
+from hgcal_ae.study.report import (
+    ae_versus_baselines,
+    smallest_latent_dim,
+    smallest_latent_dim_by_shape,
+    table_markdown,
+)
 from hgcal_ae.trigger.bandwidth import bandwidth_table, standard_entries, write_table_csv
 from hgcal_ae.trigger.baselines import best_choice, super_trigger_cells
 from hgcal_ae.trigger.cells import trigger_cell_map
@@ -245,7 +250,9 @@ class StudyReport(StudyTask):
         write_json(out["summary.json"].path, {
             "workflow": "study", "hgcal_ae_version": __version__, "preset": p.as_dict(),
             "n_test_events": evaluation["n_test_events"], "n_test_modules": evaluation["n_test_modules"],
-            "smallest_latent_dim": answer, "ae_versus_baselines": comparison,
+            "smallest_latent_dim": answer,
+            "smallest_latent_dim_by_shape": smallest_latent_dim_by_shape(rows, p.shape_tolerance),
+            "ae_versus_baselines": comparison,
             "bandwidth": {"modules_in_total_rate": HGCAL_SI_MODULES, "rows": bw_rows},
             "rows": rows, "outputs": {k: t.path for k, t in out.items()},
         })  # fmt: skip
