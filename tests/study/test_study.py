@@ -130,3 +130,29 @@ def test_unknown_preset_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["hgcal-ae: error: unknown preset 'huge'; expected one of smoke, default, full"]
     assert not (tmp_path / "o").exists()
+
+
+def test_pileup_occupancy_runs_into_its_own_folder(smoke, tmp_path):
+    report, _ = smoke
+    out = tmp_path / "o"
+    assert (
+        main(["study", "--preset", "smoke", "--occupancy", "pileup", "--output-dir", str(out)]) == 0
+    )
+    summary = json.loads((out / "study" / "smoke_pileup" / "report" / "summary.json").read_text())
+    assert summary["occupancy"] == "pileup"
+    signal = json.loads((report / "summary.json").read_text())
+    assert signal["occupancy"] == "signal"
+    # nearly every module of every odd layer has hits with pile-up (7 wafers x 14 layers per
+    # event; a module without any hit above threshold, e.g. Poisson(3) = 0, has no row)
+    every = 7 * 14 * summary["n_test_events"]
+    assert 0.9 * every < summary["n_test_modules"] <= every
+    assert summary["n_test_modules"] > signal["n_test_modules"]
+
+
+def test_unknown_occupancy_is_one_line(tmp_path, capsys):
+    assert main(["study", "--occupancy", "busy", "--output-dir", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "hgcal-ae: error: unknown occupancy 'busy'; expected one of signal, noise, pileup"
+    ]
+    assert not (tmp_path / "o").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hgcal_ae.cli.common import add_run_options, check_run_options, run_workflow
+from hgcal_ae.cli.study import add_occupancy_option, check_occupancy
 
 __all__ = ["add_parsers"]
 
@@ -19,6 +20,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--preset", default="default", help="smoke, default or full (as for study)")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    add_occupancy_option(p)
     add_run_options(p)
     p.set_defaults(handler=_merging)
 
@@ -30,12 +32,15 @@ def _merging(args: argparse.Namespace) -> int:
     from hgcal_ae.workflows.merging import MergingReport, NeighbourMerging
 
     preset = study_preset(args.preset)
+    occupancy = check_occupancy(args.occupancy)
     check_run_options(args)
     resolve_device(args.device)
     ensure_dir(args.output_dir)
     root = str(Path(args.output_dir).resolve())
-    report = MergingReport(output_dir=root, preset=preset.name)
-    neighbours = NeighbourMerging(output_dir=root, preset=preset.name, device=args.device)
+    report = MergingReport(output_dir=root, preset=preset.name, occupancy=occupancy)
+    neighbours = NeighbourMerging(
+        output_dir=root, preset=preset.name, occupancy=occupancy, device=args.device
+    )
     run_workflow([neighbours, report], args)
     summary = json.loads(Path(report.output()["summary.json"].path).read_text(encoding="utf-8"))
     g = summary["answers"]["grouping"]["event_resolution_mm"]

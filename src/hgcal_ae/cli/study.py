@@ -21,8 +21,28 @@ def add_parsers(sub: Any) -> None:
         "--preset", default="default", help="smoke (~1 min), default (<= 15 min on 2 cores) or full"
     )
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    add_occupancy_option(p)
     add_run_options(p)
     p.set_defaults(handler=_study)
+
+
+def add_occupancy_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--occupancy",
+        default="signal",
+        help="module occupancy: signal (shower cells only, default), noise (every module with its "
+        "noise) or pileup (noise plus a toy pile-up); outputs go to <preset>_<occupancy>",
+    )
+
+
+def check_occupancy(value: str) -> str:
+    from hgcal_ae.errors import ConfigError
+    from hgcal_ae.workflows.study import OCCUPANCIES
+
+    if value not in OCCUPANCIES:
+        msg = f"unknown occupancy {value!r}; expected one of {', '.join(OCCUPANCIES)}"
+        raise ConfigError(msg)
+    return value
 
 
 def _study(args: argparse.Namespace) -> int:
@@ -32,17 +52,17 @@ def _study(args: argparse.Namespace) -> int:
     from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
 
     preset = study_preset(args.preset)
+    occupancy = check_occupancy(args.occupancy)
     check_run_options(args)
     resolve_device(args.device)
     ensure_dir(args.output_dir)
     root = str(Path(args.output_dir).resolve())
     threads = max(1, (os.cpu_count() or 1) // args.workers)
-    trainings = [TrainModuleAE(output_dir=root, preset=preset.name, latent_dim=d, latent_bits=b,
-                               device=args.device, threads=threads) for d, b in preset.ae_grid()]  # fmt: skip
-    report = StudyReport(output_dir=root, preset=preset.name)
-    run_workflow(
-        [*trainings, EvaluateCompression(output_dir=root, preset=preset.name), report], args
-    )
+    common = {"output_dir": root, "preset": preset.name, "occupancy": occupancy}
+    trainings = [TrainModuleAE(**common, latent_dim=d, latent_bits=b, device=args.device,
+                               threads=threads) for d, b in preset.ae_grid()]  # fmt: skip
+    report = StudyReport(**common)
+    run_workflow([*trainings, EvaluateCompression(**common), report], args)
     summary = json.loads(Path(report.output()["summary.json"].path).read_text(encoding="utf-8"))
     answer = summary["smallest_latent_dim"]
     print(

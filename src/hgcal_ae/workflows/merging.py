@@ -44,11 +44,14 @@ __all__ = ["MergingReport", "NeighbourMerging", "TcGrouping"]
 class MergingTask(StudyTask):
     @property
     def merging_dir(self) -> Path:
-        return self.root / "merging" / self.preset
+        return self.root / "merging" / self.run_name
 
 
 class TcGrouping(MergingTask):
-    """Cells, 2 x 2 and 3 x 3 TCs of the same simulated hd8 showers: resolutions, widths, bits."""
+    """Cells, 2 x 2 and 3 x 3 TCs of the same simulated hd8 showers: resolutions, widths, bits.
+
+    Always signal occupancy: a cell-level measure of the grouping, whatever ``occupancy`` says.
+    """
 
     def output(self) -> luigi.LocalTarget:
         return luigi.LocalTarget(str(self.merging_dir / "grouping.json"))
@@ -70,7 +73,7 @@ class NeighbourMerging(MergingTask):
     device = luigi.Parameter(default="auto", significant=False)
 
     def requires(self) -> TriggerCellData:
-        return TriggerCellData(output_dir=self.output_dir, preset=self.preset)
+        return self.clone(TriggerCellData)
 
     def output(self) -> luigi.LocalTarget:
         return luigi.LocalTarget(str(self.merging_dir / "neighbours.json"))
@@ -141,8 +144,7 @@ class MergingReport(MergingTask):
     """Figures, tables and ``summary.json`` of the grouping and neighbour studies."""
 
     def requires(self) -> dict[str, luigi.Task]:
-        return {"grouping": TcGrouping(output_dir=self.output_dir, preset=self.preset),
-                "neighbours": NeighbourMerging(output_dir=self.output_dir, preset=self.preset)}  # fmt: skip
+        return {"grouping": self.clone(TcGrouping), "neighbours": self.clone(NeighbourMerging)}
 
     def output(self) -> dict[str, luigi.LocalTarget]:
         d = self.merging_dir / "report"

@@ -50,7 +50,7 @@ from hgcal_ae.trigger.dataset import (
 )
 from hgcal_ae.workflows.base import HgcalTask
 
-__all__ = ["EvaluateCompression", "StudyReport", "TrainModuleAE", "TriggerCellData"]
+__all__ = ["OCCUPANCIES", "EvaluateCompression", "StudyReport", "TrainModuleAE", "TriggerCellData"]
 
 # Total data rates are given for the ≈30,000 silicon modules of HGCAL (physics.md §4, arXiv
 # 2012.06336); how many of them are CE-E modules with ECON-T links is not in the sources
@@ -67,12 +67,24 @@ QUANTITIES = {
 }
 
 
+OCCUPANCIES = ("signal", "noise", "pileup")
+
+
 class StudyTask(HgcalTask):
     preset = luigi.ChoiceParameter(choices=list(PRESETS), default="default")
+    occupancy = luigi.ChoiceParameter(
+        choices=list(OCCUPANCIES), default="signal",
+        description="module occupancy of the trigger data (TriggerDatasetConfig.occupancy)",
+    )  # fmt: skip
+
+    @property
+    def run_name(self) -> str:
+        """``<preset>``, or ``<preset>_<occupancy>`` for noise or toy pile-up occupancy."""
+        return self.preset if self.occupancy == "signal" else f"{self.preset}_{self.occupancy}"
 
     @property
     def study_dir(self) -> Path:
-        return self.root / "study" / self.preset
+        return self.root / "study" / self.run_name
 
     def spec(self) -> StudyPreset:
         return study_preset(self.preset)
@@ -93,7 +105,7 @@ class TriggerCellData(StudyTask):
         p = self.spec()
         config = TriggerDatasetConfig(
             geometry=p.geometry, energies_gev=p.energies_gev, events_per_energy=p.events_per_energy,
-            layers=p.layers, seed=p.seed, events_per_group=1,
+            layers=p.layers, seed=p.seed, events_per_group=1, occupancy=self.occupancy,
         )  # fmt: skip
         make_trigger_dataset(
             config,
@@ -111,7 +123,7 @@ class TrainModuleAE(StudyTask):
     threads = luigi.IntParameter(default=0, significant=False)
 
     def requires(self) -> TriggerCellData:
-        return TriggerCellData(output_dir=self.output_dir, preset=self.preset)
+        return self.clone(TriggerCellData)
 
     @property
     def run_dir(self) -> Path:
@@ -160,9 +172,9 @@ class EvaluateCompression(StudyTask):
     """Every algorithm at every e-link setting on the test events: the study table."""
 
     def requires(self) -> dict[str, Any]:
-        grid = {f"ae_{d}_{b}": TrainModuleAE(output_dir=self.output_dir, preset=self.preset, latent_dim=d, latent_bits=b)
+        grid = {f"ae_{d}_{b}": self.clone(TrainModuleAE, latent_dim=d, latent_bits=b)
                 for d, b in self.spec().ae_grid()}  # fmt: skip
-        return {"data": TriggerCellData(output_dir=self.output_dir, preset=self.preset), **grid}
+        return {"data": self.clone(TriggerCellData), **grid}
 
     def output(self) -> luigi.LocalTarget:
         return luigi.LocalTarget(str(self.study_dir / "evaluation.json"))
@@ -194,8 +206,7 @@ class StudyReport(StudyTask):
     """Pareto plots, table, bandwidth, displays and the answers, with ``summary.json``."""
 
     def requires(self) -> dict[str, luigi.Task]:
-        return {"evaluation": EvaluateCompression(output_dir=self.output_dir, preset=self.preset),
-                "data": TriggerCellData(output_dir=self.output_dir, preset=self.preset)}  # fmt: skip
+        return {"evaluation": self.clone(EvaluateCompression), "data": self.clone(TriggerCellData)}
 
     def output(self) -> dict[str, luigi.LocalTarget]:
         d = self.study_dir / "report"
@@ -249,6 +260,7 @@ class StudyReport(StudyTask):
         comparison = ae_versus_baselines(rows)
         write_json(out["summary.json"].path, {
             "workflow": "study", "hgcal_ae_version": __version__, "preset": p.as_dict(),
+            "occupancy": self.occupancy,
             "n_test_events": evaluation["n_test_events"], "n_test_modules": evaluation["n_test_modules"],
             "smallest_latent_dim": answer,
             "smallest_latent_dim_by_shape": smallest_latent_dim_by_shape(rows, p.shape_tolerance),
@@ -278,9 +290,8 @@ class StudyReport(StudyTask):
         ]
         if aes:
             best = min(aes, key=lambda r: r["emd_mean_cm"])
-            task = TrainModuleAE(
-                output_dir=self.output_dir,
-                preset=self.preset,
+            task = self.clone(
+                TrainModuleAE,
                 latent_dim=best["latent_dim"],
                 latent_bits=best["latent_bits"],
             )
