@@ -78,9 +78,10 @@ PRESETS: dict[str, StudyPreset] = {
         name="full",
         energies_gev=(20.0, 30.0, 50.0, 80.0, 100.0, 150.0, 200.0, 300.0),
         events_per_energy=2000,
-        latent_dims=(1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48),
-        latent_bits=(1, 2, 3, 4, 5, 6, 7, 8, 9),
+        latent_dims=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48),
+        latent_bits=(2, 3, 4, 5, 6, 8),
         epochs=100,
+        batch_size=500,  # Ecoder's: this preset has ~7 x 10^5 modules
         grouping_events_per_energy=2000,
     ),
 }
