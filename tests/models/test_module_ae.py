@@ -138,5 +138,7 @@ def test_sigmoid_head_is_per_cell_in_unit_range():
 
 
 def test_unknown_decoder_head_is_refused():
-    with pytest.raises(ConfigError, match="decoder_head must be one of softmax, sigmoid, got 'relu'"):
+    with pytest.raises(
+        ConfigError, match="decoder_head must be one of softmax, sigmoid, got 'relu'"
+    ):
         ModuleAEConfig(decoder_head="relu")
