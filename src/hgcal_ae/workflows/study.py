@@ -89,6 +89,19 @@ class StudyTask(HgcalTask):
     def spec(self) -> StudyPreset:
         return study_preset(self.preset)
 
+    def complete(self) -> bool:
+        """Outputs exist and none is older than an existing input (as ``make`` decides).
+
+        A retrained model (say, after the preset's settings changed) thus makes the evaluation
+        and the report that were built from the old one run again.
+        """
+        if not super().complete():
+            return False
+        inputs = [Path(t.path) for t in luigi.task.flatten(self.input()) if hasattr(t, "path")]
+        outputs = [Path(t.path) for t in luigi.task.flatten(self.output())]
+        newest_input = max((p.stat().st_mtime_ns for p in inputs if p.exists()), default=0)
+        return min(p.stat().st_mtime_ns for p in outputs) >= newest_input
+
     def splits(self, data: Any) -> tuple[np.ndarray, ...]:
         """Train / validation / test rows of the trigger data: one rule for every task."""
         p = self.spec()
@@ -131,6 +144,16 @@ class TrainModuleAE(StudyTask):
 
     def output(self) -> luigi.LocalTarget:
         return luigi.LocalTarget(str(self.run_dir / "model.pt"))
+
+    def complete(self) -> bool:
+        """The model exists, is newer than the data and was trained with today's settings."""
+        if not super().complete():
+            return False
+        try:
+            saved = torch.load(self.output().path, map_location="cpu", weights_only=False)["config"]
+        except Exception:  # unreadable: train again (the write is atomic, so this is rare)
+            return False
+        return saved == self.training_config().__dict__
 
     def training_config(self) -> ModuleTrainingConfig:
         p = self.spec()
