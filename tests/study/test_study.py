@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 
 from hgcal_ae.cli import main
@@ -156,3 +157,24 @@ def test_unknown_occupancy_is_one_line(tmp_path, capsys):
         "hgcal-ae: error: unknown occupancy 'busy'; expected one of signal, noise, pileup"
     ]
     assert not (tmp_path / "o").exists()
+
+
+def test_emd_is_also_averaged_per_input_occupancy():
+    from hgcal_ae.study.evaluate import _emd_by_occupancy
+
+    emd = np.array([1.0, 3.0, 2.0, -1.0, 4.0, 0.5])
+    occupancy = np.array([0, 1, 3, 3, 20, 9])  # bins [0,2), [2,5), [5,10), [10,15), [15, inf)
+    got = _emd_by_occupancy(emd, occupancy)["emd_by_occupancy"]
+    assert got["n_modules"] == [2, 1, 1, 0, 1]  # the -1 sentinel (empty module) is left out
+    assert got["emd_mean_cm"] == [2.0, 2.0, 0.5, None, 4.0]
+
+
+def test_occupancy_profile_is_drawn(smoke):
+    report, _ = smoke
+    image = iio.imread(report / "emd_vs_occupancy.png")
+    assert image.shape[0] > 300 and image[..., :3].std() > 10
+    summary = json.loads((report / "summary.json").read_text())
+    profile = next(r for r in summary["rows"] if r["algorithm"] == "best_choice")[
+        "emd_by_occupancy"
+    ]
+    assert sum(profile["n_modules"]) <= summary["n_test_modules"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -126,4 +127,47 @@ def trigger_cell_display(
         axes[0][0].set_ylabel("y [cm]")
         fig.colorbar(last, ax=list(axes[0]), label="trigger-cell energy [MIP]")
         fig.suptitle(title)
+        return save_figure(fig, path)
+
+
+def emd_occupancy_plot(
+    rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str], *, n_elinks: int = 2
+) -> Path:
+    """Mean EMD against the input occupancy (TCs >= 1 MIP) at ``n_elinks``: where each one loses.
+
+    Draws Best Choice, both STCs and the autoencoder with the lowest mean EMD at that setting,
+    from the rows' ``emd_by_occupancy`` (:func:`hgcal_ae.study.evaluate.evaluate_output`).
+    """
+    at_n = [r for r in rows if r.get("n_elinks") == n_elinks and r.get("emd_by_occupancy")]
+    chosen = [r for r in at_n if r["algorithm"] in ("best_choice", "super_trigger_cells_4",
+                                                    "super_trigger_cells_16")]  # fmt: skip
+    aes = [r for r in at_n if r["algorithm"] == "autoencoder" and r.get("emd_mean_cm") is not None]
+    if aes:
+        chosen.append(min(aes, key=lambda r: r["emd_mean_cm"]))
+    with house_style():
+        fig = new_figure((7.5, 5.0))
+        ax = fig.add_subplot()
+        labels: list[str] = []
+        for row in chosen:
+            occ = row["emd_by_occupancy"]
+            edges = occ["occupancy_edges"]
+            labels = [f"{a}–{b - 1}" for a, b in itertools.pairwise(edges)]
+            labels.append(f"≥ {edges[-1]}")
+            y = [np.nan if v is None else v for v in occ["emd_mean_cm"]]
+            name = row["algorithm"].replace("_", " ")
+            if row["algorithm"] == "autoencoder":
+                name = f"AE {row['latent_dim']}×{row['latent_bits']} bits"
+            ax.plot(range(len(y)), y, marker="o", label=f"{name} ({row['bits']:.0f} bits)")
+        if labels:
+            n = chosen[0]["emd_by_occupancy"]["n_modules"]
+            ax.set_xticks(range(len(labels)),
+                          [f"{lab}\n({k} modules)" for lab, k in zip(labels, n, strict=True)])  # fmt: skip
+        else:
+            ax.text(0.5, 0.5, f"no algorithm evaluated at {n_elinks} e-links", ha="center",
+                    va="center", transform=ax.transAxes)  # fmt: skip
+        ax.set_xlabel("input occupancy: trigger cells ≥ 1 MIP per module")
+        ax.set_ylabel("mean EMD [cm]")
+        ax.set_title(f"{n_elinks} e-links")
+        if chosen:
+            ax.legend()
         return save_figure(fig, path)

@@ -119,6 +119,29 @@ def _max(values: Any) -> float | None:
     return float(np.max(finite)) if finite else None
 
 
+#: Bins of the input occupancy (TCs >= 1 MIP per module) in which the EMD is also averaged:
+#: Ecoder's profile bins [0, 2, 5, 10, 15] (econt.md §5), the last one open.
+OCCUPANCY_EDGES = (0, 2, 5, 10, 15)
+
+
+def _emd_by_occupancy(emd: npt.NDArray[np.float64], occupancy: npt.ArrayLike) -> dict[str, Any]:
+    """Mean EMD [cm] and module count per input-occupancy bin (empty modules left out)."""
+    occ = np.asarray(occupancy)
+    ok = emd >= 0  # the sentinels of empty inputs / outputs are no distances
+    bins = np.digitize(occ, OCCUPANCY_EDGES[1:])  # 0 .. len(edges) - 1
+    n = np.bincount(bins[ok], minlength=len(OCCUPANCY_EDGES))
+    total = np.bincount(bins[ok], weights=emd[ok], minlength=len(OCCUPANCY_EDGES))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / n
+    return {
+        "emd_by_occupancy": {
+            "occupancy_edges": list(OCCUPANCY_EDGES),
+            "n_modules": n.astype(int).tolist(),
+            "emd_mean_cm": [float(m) if c else None for m, c in zip(mean, n, strict=True)],
+        }
+    }
+
+
 def evaluate_output(
     output: AlgorithmOutput, modules: ModuleSet, setup: DetectorSetup
 ) -> dict[str, Any]:
@@ -138,6 +161,7 @@ def evaluate_output(
            if x is not None and y is not None]  # fmt: skip
     emd = summarise(per_module["emd"])
     return {
+        **_emd_by_occupancy(per_module["emd"], per_module["occupancy_in"]),
         "algorithm": output.name,
         "setting": output.setting,
         "n_elinks": output.n_elinks,

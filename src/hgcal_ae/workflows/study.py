@@ -29,7 +29,7 @@ from hgcal_ae.models.module_training import (
     train_module_autoencoder,
 )
 from hgcal_ae.plots.bandwidth import bandwidth_plot
-from hgcal_ae.plots.study import pareto_plot, trigger_cell_display
+from hgcal_ae.plots.study import emd_occupancy_plot, pareto_plot, trigger_cell_display
 from hgcal_ae.study.evaluate import evaluate_all, test_modules
 from hgcal_ae.study.presets import PRESETS, StudyPreset, study_preset
 from hgcal_ae.study.report import (
@@ -240,6 +240,7 @@ class StudyReport(StudyTask):
             "bandwidth.csv",
             "bandwidth.png",
             "event_display.png",
+            "emd_vs_occupancy.png",
             "summary.json",
         ):
             targets[name] = luigi.LocalTarget(str(d / name))
@@ -279,6 +280,7 @@ class StudyReport(StudyTask):
         write_table_csv(bw_rows, out["bandwidth.csv"].path)
         bandwidth_plot(bw_rows, out["bandwidth.png"].path)
         self._event_display(data, rows, out["event_display.png"].path)
+        emd_occupancy_plot(rows, out["emd_vs_occupancy.png"].path, n_elinks=min(p.elinks))
         answer = smallest_latent_dim(rows, p.resolution_tolerance)
         comparison = ae_versus_baselines(rows)
         write_json(out["summary.json"].path, {
