@@ -142,3 +142,44 @@ def test_unknown_decoder_head_is_refused():
         ConfigError, match="decoder_head must be one of softmax, sigmoid, got 'relu'"
     ):
         ModuleAEConfig(decoder_head="relu")
+
+
+def test_telescope_has_ecoders_36_supercells():
+    import numpy as np
+
+    from hgcal_ae.models.module_losses import _supercells
+    from hgcal_ae.trigger.cells import trigger_cell_map
+
+    member, weights = _supercells()
+    assert member.shape == (36, 48) and (member.sum(axis=1) == 4).all()
+    # every TC contributes equally: the weights of its super-cells, split among members, add up
+    counts = member.sum(axis=0)
+    assert (counts >= 1).all()
+    np.testing.assert_allclose(weights, 0.25 * (member / counts).sum(axis=1))
+    # the 9 across block boundaries: two TCs of each of two rhombi, centres within 2 TC pitches
+    tcmap = trigger_cell_map("ld8")
+    xy = np.column_stack([tcmap.tc_x_cm, tcmap.tc_y_cm])
+    for row in member[27:]:
+        tcs = np.flatnonzero(row)
+        assert sorted(np.bincount(tcs // 16, minlength=3)) == [0, 2, 2]
+        spread = np.linalg.norm(xy[tcs][:, None] - xy[tcs][None], axis=-1).max()
+        assert spread < 2 * 2.42
+    # three-fold symmetric: rotating the rhombi (TC id + 16 mod 48) maps the 9 onto themselves
+    across = {tuple(sorted(np.flatnonzero(r))) for r in member[27:]}
+    assert {tuple(sorted((t + 16) % 48 for t in g)) for g in across} == across
+
+
+def test_telescope_sees_charge_moved_across_a_block_boundary():
+    from hgcal_ae.models.module_losses import _supercells
+    from hgcal_ae.trigger.images import to_image_8x8
+
+    member, _ = _supercells()
+    tcs = [int(t) for t in member[27].nonzero()[0]]  # one cross-boundary super-cell
+    a, b = torch.zeros(1, 48), torch.zeros(1, 48)
+    a[0, tcs[0]], b[0, tcs[-1]] = 1.0, 1.0  # the charge moves to the facing rhombus's TC
+    ya, yb = to_image_8x8(a)[:, None], to_image_8x8(b)[:, None]
+    far = torch.zeros(1, 48)
+    far[0, (tcs[0] + 8) % 48] = 1.0  # same charge moved far away
+    yf = to_image_8x8(far)[:, None]
+    loss = module_loss("telescope")
+    assert float(loss(ya, yb)) < float(loss(ya, yf))

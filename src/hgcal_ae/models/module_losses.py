@@ -5,20 +5,25 @@ holds no trigger cell, is ignored) and return a scalar averaged over the batch.
 
 * ``mse``: mean squared error over the 48 trigger cells.
 * ``weighted_mse``: mean of (y − ŷ)² · max(y, ŷ) (OW denseCNN.py ``weightedMSE``).
-* ``telescope``: C. Herwig's telescope MSE (OW telescope.py ``telescopeMSE2``),
+* ``telescope``: C. Herwig's telescope MSE (OW telescope.py ``telescopeMSE2``, econt.md §4),
   4·L1 + 2·L2 + L3 with the weighted error on single trigger cells (L1), on 2x2 super-cells
-  (L2, each weighted so that every trigger cell counts equally) and on the three 4x4 blocks
-  (L3).  Difference to Ecoder: its L2 has 36 super-cells, 27 inside the three 4x4 blocks and
-  9 across block boundaries; here only the 27 inside the blocks are used, because which
-  trigger cells of neighbouring blocks touch is a property of the wafer layout that the
-  8x8 image does not carry.
+  (L2) and on the three 4x4 blocks (L3).  L2 has Ecoder's 36 super-cells: the 27 2x2 windows
+  inside the three blocks and 9 across the block boundaries.  The 9 are taken from this
+  project's TC geometry (:func:`~hgcal_ae.trigger.cells.trigger_cell_map`, ``"ld8"``): along
+  each of the three boundaries between rhombi, the 4 TCs of either side that face each other
+  (centres 2.18 cm apart), ordered from the wafer centre outwards, give 3 windows of two
+  facing pairs.  Each super-cell's weight is 0.25 · Σ 1/(super-cells its TC enters), the rule
+  Ecoder states ("each TC contributes equally"), computed for these 36 (Ecoder's table has
+  hand-set values for the 9).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 
@@ -48,29 +53,49 @@ def weighted_mse(y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:
     return _weighted_sq(_tcs(y), _tcs(y_hat)).mean()
 
 
-def _supercell_weights() -> torch.Tensor:
-    """Weight of each 2x2 window of a 4x4 block, shape (3, 3): 0.25 · Σ 1/(windows per TC).
+@cache
+def _supercells() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Membership (36, 48) of the 2x2 super-cells over TC ids, and their weights (36,).
 
-    Computed with numpy: a torch operation at import time would start torch's OpenMP pool
-    in the parent process, and luigi's forked workers would then hang in it.
+    numpy only, computed at the first call: a torch operation at import time would start
+    torch's OpenMP pool in the parent process, and luigi's forked workers would then hang in it.
     """
-    edge = np.array([1, 2, 2, 1])  # windows of a 1-D run of 4 covering each position
-    per_tc = 1.0 / np.outer(edge, edge)
-    sums = per_tc[:-1, :-1] + per_tc[1:, :-1] + per_tc[:-1, 1:] + per_tc[1:, 1:]
-    return torch.tensor(0.25 * sums, dtype=torch.float32)
+    from hgcal_ae.trigger.cells import trigger_cell_map  # here: no geometry work at import
 
-
-_SUPERCELL_WEIGHTS = _supercell_weights()
+    groups = [
+        [16 * r + 4 * i + j, 16 * r + 4 * i + j + 1, 16 * r + 4 * i + j + 4, 16 * r + 4 * i + j + 5]
+        for r in range(3)
+        for i in range(3)
+        for j in range(3)
+    ]
+    tcmap = trigger_cell_map("ld8")
+    xy = np.column_stack([tcmap.tc_x_cm, tcmap.tc_y_cm])
+    pitch = min(np.linalg.norm(xy[0] - xy[1]), np.linalg.norm(xy[0] - xy[4]))
+    for r1, r2 in ((0, 1), (1, 2), (2, 0)):
+        a, b = np.arange(16 * r1, 16 * r1 + 16), np.arange(16 * r2, 16 * r2 + 16)
+        d = np.linalg.norm(xy[a][:, None] - xy[b][None], axis=-1)
+        edge_a, edge_b = a[d.min(axis=1) < 1.5 * pitch], b[d.min(axis=0) < 1.5 * pitch]
+        edge_a = edge_a[np.argsort(np.hypot(*xy[edge_a].T))]
+        edge_b = edge_b[np.argsort(np.hypot(*xy[edge_b].T))]
+        if edge_a.size != 4 or edge_b.size != 4:  # a changed TC map: say so, do not guess
+            msg = (
+                f"rhombi {r1} and {r2} share {edge_a.size} + {edge_b.size} edge TCs, expected 4 + 4"
+            )
+            raise ConfigError(msg)
+        groups += [[edge_a[k], edge_a[k + 1], edge_b[k], edge_b[k + 1]] for k in range(3)]
+    member = np.zeros((len(groups), 48), dtype=np.float32)
+    for k, group in enumerate(groups):
+        member[k, group] = 1.0
+    weights = 0.25 * (member / member.sum(axis=0)).sum(axis=1)
+    return member, weights.astype(np.float32)
 
 
 def telescope(y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:
     """Telescope loss 4·L1 + 2·L2 + L3 (see the module docstring)."""
-    t, t_hat = _tcs(y), _tcs(y_hat)  # (B, 3, 4, 4)
+    t, t_hat = _tcs(y), _tcs(y_hat)  # (B, 3, 4, 4): TC id order when flattened
     l1 = _weighted_sq(t, t_hat).mean()
-    window = torch.ones(1, 1, 2, 2, dtype=t.dtype, device=t.device)
-    s = F.conv2d(t.reshape(-1, 1, 4, 4), window)  # (B*3, 1, 3, 3) sums of 2x2 super-cells
-    s_hat = F.conv2d(t_hat.reshape(-1, 1, 4, 4), window)
-    weights = _SUPERCELL_WEIGHTS.to(device=t.device, dtype=t.dtype)
+    member, weights = (torch.as_tensor(a, device=t.device, dtype=t.dtype) for a in _supercells())
+    s, s_hat = t.flatten(1) @ member.T, t_hat.flatten(1) @ member.T  # (B, 36) super-cell sums
     l2 = (weights * _weighted_sq(s, s_hat)).mean()
     z, z_hat = t.sum(dim=(-1, -2)), t_hat.sum(dim=(-1, -2))  # (B, 3)
     l3 = _weighted_sq(z, z_hat).mean()
