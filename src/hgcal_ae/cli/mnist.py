@@ -109,7 +109,6 @@ def _run(args: argparse.Namespace) -> int:
         limit=args.limit,
         seed=args.seed,
         device=args.device,
-        threads=max(1, (os.cpu_count() or 1) // args.workers),
     )
     if args.command == "mnist":
         task = wf.MnistExample(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +56,9 @@ def _study(args: argparse.Namespace) -> int:
     resolve_device(args.device)
     ensure_dir(args.output_dir)
     root = str(Path(args.output_dir).resolve())
-    threads = max(1, (os.cpu_count() or 1) // args.workers)
     common = {"output_dir": root, "preset": preset.name, "occupancy": occupancy}
-    trainings = [TrainModuleAE(**common, latent_dim=d, latent_bits=b, device=args.device,
-                               threads=threads) for d, b in preset.ae_grid()]  # fmt: skip
+    trainings = [TrainModuleAE(**common, latent_dim=d, latent_bits=b, device=args.device)
+                 for d, b in preset.ae_grid()]  # fmt: skip
     report = StudyReport(**common)
     run_workflow([*trainings, EvaluateCompression(**common), report], args)
     summary = json.loads(Path(report.output()["summary.json"].path).read_text(encoding="utf-8"))

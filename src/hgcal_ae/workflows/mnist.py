@@ -103,7 +103,9 @@ class TrainingParameters(ImageDataParameters):
         default="auto", significant=False, description="auto, cpu, cuda or cuda:N"
     )
     threads = luigi.IntParameter(
-        default=0, significant=False, description="torch CPU threads (0: all)"
+        default=0,
+        significant=False,
+        description="torch CPU threads (0: $HGCAL_AE_THREADS_PER_WORKER, i.e. cores // workers)",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -161,8 +163,6 @@ class TrainAutoencoder(TrainingParameters):
 
     def run(self) -> None:
         device = resolve_device(self.device)
-        if self.threads:
-            torch.set_num_threads(self.threads)
         data = self.images()
         train_x = data.train_x[: self.limit or None]
         snaps = first_of_each_class(data.val_y, len(data.class_names))

@@ -164,8 +164,6 @@ class TrainModuleAE(StudyTask):
         )  # fmt: skip
 
     def run(self) -> None:
-        if self.threads:
-            torch.set_num_threads(self.threads)
         data, _ = read_trigger_dataset(self.input().path)
         train, val, _ = self.splits(data)
         config = self.training_config()
