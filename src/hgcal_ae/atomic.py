@@ -8,17 +8,18 @@ never a file with the final name.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from hgcal_ae.errors import OutputError
 
-__all__ = ["atomic_path", "ensure_dir", "jsonable", "write_json"]
+__all__ = ["atomic_path", "ensure_dir", "jsonable", "write_csv", "write_json"]
 
 
 def ensure_dir(path: str | os.PathLike[str]) -> Path:
@@ -65,6 +66,21 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_csv(
+    path: str | os.PathLike[str],
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str] | None = None,
+) -> Path:
+    """Write ``rows`` as CSV, atomically: ``columns`` in order (default: every key, first seen
+    first); keys of a row that are not columns are left out."""
+    fields = list(dict.fromkeys(columns if columns is not None else (k for r in rows for k in r)))
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)
 
 
 def write_json(path: str | os.PathLike[str], payload: Any) -> Path:

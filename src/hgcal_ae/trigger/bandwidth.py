@@ -21,7 +21,6 @@ to be stated (with its source) by whoever runs the study.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hgcal_ae.atomic import atomic_path
+from hgcal_ae.atomic import write_csv
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.trigger.autoencoder_budget import autoencoder_bits, check_autoencoder_fits
 from hgcal_ae.trigger.baselines import (
@@ -240,8 +239,4 @@ def write_table_csv(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]
         if missing:
             msg = f"bandwidth row {row!r} lacks columns {missing}"
             raise ConfigError(msg)
-    with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return Path(path)
+    return write_csv(path, rows, COLUMNS)

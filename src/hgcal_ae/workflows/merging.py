@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 import luigi
 
 from hgcal_ae import __version__
-from hgcal_ae.atomic import atomic_path, write_json
+from hgcal_ae.atomic import atomic_path, write_csv, write_json
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.models.device import resolve_device
 from hgcal_ae.plots.grouping import grouping_plot
@@ -110,13 +109,6 @@ def _markdown(rows: list[dict[str, Any]], columns: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_csv(rows: list[dict[str, Any]], path: str) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 GROUPING_COLUMNS = {
     "granularity": "granularity",
     "units_per_module": "units/module",
@@ -159,8 +151,8 @@ class MergingReport(MergingTask):
         grouping_plot(grouping["summary"], grouping["per_layer"], out["grouping.png"].path,
                       title="hd8 showers: cells vs 2x2 vs 3x3 trigger cells")  # fmt: skip
         neighbour_plot(neighbours, out["neighbours.png"].path)
-        _write_csv(grouping["summary"], out["grouping.csv"].path)
-        _write_csv(neighbours["rows"], out["neighbours.csv"].path)
+        write_csv(out["grouping.csv"].path, grouping["summary"])
+        write_csv(out["neighbours.csv"].path, neighbours["rows"])
         text = (
             "# Merging study\n\n## Trigger-cell grouping (hd8, same showers)\n\n"
             + _markdown(grouping["summary"], GROUPING_COLUMNS)

@@ -14,7 +14,6 @@ Run it from the ``hgcal-ae`` CLI, or with luigi itself::
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 import torch
 
 from hgcal_ae import __version__
-from hgcal_ae.atomic import atomic_path, write_json
+from hgcal_ae.atomic import write_csv, write_json
 from hgcal_ae.datasets.mnist import (
     ImageSplits,
     cache_path,
@@ -400,13 +399,7 @@ class LatentScan(ImageDataParameters):
         }
         smallest = {a: smallest_within_tolerance(pts, self.tolerance) for a, pts in results.items()}
         out = self.output()
-        with (
-            atomic_path(out["table"].path) as tmp,
-            open(tmp, "w", newline="", encoding="utf-8") as fh,
-        ):
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(out["table"].path, rows, list(rows[0]))
         latent_scan_plot(
             results,
             tolerance=self.tolerance,

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 
 from hgcal_ae import __version__
-from hgcal_ae.atomic import atomic_path, write_json
+from hgcal_ae.atomic import atomic_path, write_csv, write_json
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.models.device import resolve_device
 from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder
@@ -260,15 +259,7 @@ class StudyReport(StudyTask):
                 reference=reference.get(q),
             )
         columns = [c for c in rows[0] if c != "per_energy"] + ["latent_dim", "latent_bits"]
-        with (
-            atomic_path(out["table.csv"].path) as tmp,
-            open(tmp, "w", newline="", encoding="utf-8") as fh,
-        ):
-            writer = csv.DictWriter(
-                fh, fieldnames=list(dict.fromkeys(columns)), extrasaction="ignore"
-            )
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(out["table.csv"].path, rows, columns)
         with atomic_path(out["table.md"].path) as tmp:
             tmp.write_text(table_markdown(rows), encoding="utf-8")
         data, _ = read_trigger_dataset(self.input()["data"].path)
