@@ -178,3 +178,5 @@ def test_occupancy_profile_is_drawn(smoke):
         "emd_by_occupancy"
     ]
     assert sum(profile["n_modules"]) <= summary["n_test_modules"]
+    header = (report / "table.csv").read_text().splitlines()[0].split(",")
+    assert "emd_mean_cm" in header and "emd_by_occupancy" not in header and "per_energy" not in header

@@ -258,7 +258,8 @@ class StudyReport(StudyTask):
                 lower_is_better=lower,
                 reference=reference.get(q),
             )
-        columns = [c for c in rows[0] if c != "per_energy"] + ["latent_dim", "latent_bits"]
+        nested = ("per_energy", "emd_by_occupancy")  # lists: in summary.json, not in a CSV cell
+        columns = [c for c in rows[0] if c not in nested] + ["latent_dim", "latent_bits"]
         write_csv(out["table.csv"].path, rows, columns)
         with atomic_path(out["table.md"].path) as tmp:
             tmp.write_text(table_markdown(rows), encoding="utf-8")
