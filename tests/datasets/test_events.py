@@ -252,3 +252,29 @@ def test_streaming_memory_is_flat(tmp_path: Path, rng: np.random.Generator) -> N
     large = peak_of(200, "large.h5")
     assert large < 3 * small
     assert count_events(tmp_path / "large.h5") == 200_000
+
+
+@pytest.mark.parametrize("keep", [0.05, 0.5, 0.95])
+def test_truncated_large_file_is_data_error_for_every_reader(
+    tmp_path: Path, rng: np.random.Generator, keep: float
+) -> None:
+    """A file of many chunks cut short (a copy that stopped): every reader names the file."""
+    path = tmp_path / "events.h5"
+    writer_batches = [random_batch(rng, n_events=5000, mean_hits=20.0) for _ in range(3)]
+    with EventWriter(path, METADATA) as writer:
+        for batch in writer_batches:
+            writer.append(batch)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: int(len(raw) * keep)])
+    readers = {
+        "count_events": lambda: count_events(path),
+        "read_metadata": lambda: read_metadata(path),
+        "read_events": lambda: read_events(path),
+        "iter_events": lambda: list(iter_events(path, chunk_events=4000)),
+    }
+    for name, read in readers.items():
+        with pytest.raises(
+            DataError, match=r"events file '.*events\.h5' is not a readable HDF5 file"
+        ) as err:
+            read()
+        assert "\n" not in str(err.value), name

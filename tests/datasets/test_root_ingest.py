@@ -51,6 +51,15 @@ def write_ntuple(path: Path, data: dict[str, np.ndarray | ak.Array], tree: str =
     return path
 
 
+def write_rntuple(path: Path, data: dict[str, np.ndarray | ak.Array]) -> Path:
+    """Write the same columns as a real RNTuple (``uproot`` >= 5.4 writes RNTuple)."""
+    folder, _, name = ROOT_TREE.rpartition("/")
+    with uproot.recreate(path) as file:
+        file.mkdir(folder)
+        file[folder].mkrntuple(name, data)
+    return path
+
+
 def expected_hits(
     data: dict[str, np.ndarray | ak.Array], max_layer: int = 28
 ) -> dict[str, np.ndarray]:
@@ -101,6 +110,36 @@ def test_ingest_values(tmp_path: Path, ntuple: dict[str, np.ndarray | ak.Array])
     assert metadata["energy_branch"] == "beamEnergy"
     assert metadata["n_events"] == 50 and metadata["n_hits"] == batch.n_hits
     assert metadata["source_files"] == [str(source)]
+
+
+def test_rntuple_is_ingested_like_the_ttree(
+    tmp_path: Path, ntuple: dict[str, np.ndarray | ak.Array]
+) -> None:
+    ingest_root(write_ntuple(tmp_path / "tree.root", ntuple), tmp_path / "tree.h5")
+    source = write_rntuple(tmp_path / "rntuple.root", ntuple)
+    with uproot.open(source) as file:
+        assert isinstance(file[ROOT_TREE], uproot.behaviors.RNTuple.RNTuple)
+    ingest_root(source, tmp_path / "rntuple.h5")
+    assert read_events(tmp_path / "rntuple.h5")[0].equals(read_events(tmp_path / "tree.h5")[0])
+
+
+@pytest.mark.parametrize("keep_fraction", [0.003, 0.05, 0.5, 0.9])
+def test_truncated_rntuple_is_one_sentence_naming_the_file(
+    tmp_path: Path, ntuple: dict[str, np.ndarray | ak.Array], keep_fraction: float
+) -> None:
+    """An RNTuple keeps its footer at the end: cut anywhere, it used to raise uproot's
+    multi-line OSError unchanged (the CLI showed only its first line, cut mid-sentence)."""
+    source = write_rntuple(tmp_path / "cut.root", ntuple)
+    raw = source.read_bytes()
+    source.write_bytes(raw[: int(len(raw) * keep_fraction)])
+    with pytest.raises(DataError) as error:
+        ingest_root(source, tmp_path / "events.h5")
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"ROOT file {str(source)!r} ")
+    assert "truncated" in message
+    assert message.endswith(f"expected a TTree or RNTuple {ROOT_TREE!r} readable by uproot")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.root"]
 
 
 def test_true_beam_energy_branch(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -218,7 +257,7 @@ def test_cli_ingest_root_writes_events_and_summary(tmp_path: Path, ntuple, capsy
     assert "events" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("damage", ["missing-branch", "corrupt"])
+@pytest.mark.parametrize("damage", ["missing-branch", "corrupt", "truncated-rntuple"])
 def test_cli_ingest_root_bad_file_is_one_line_and_no_output(
     tmp_path: Path, rng, capsys, damage
 ) -> None:
@@ -227,6 +266,9 @@ def test_cli_ingest_root_bad_file_is_one_line_and_no_output(
     source = tmp_path / "bad.root"
     if damage == "corrupt":
         source.write_bytes(rng.bytes(5000))
+    elif damage == "truncated-rntuple":
+        raw = write_rntuple(source, make_ntuple(rng)).read_bytes()
+        source.write_bytes(raw[: len(raw) // 2])
     else:
         write_ntuple(source, make_ntuple(rng, drop="rechit_energy"))
     out = tmp_path / "out"
@@ -235,4 +277,6 @@ def test_cli_ingest_root_bad_file_is_one_line_and_no_output(
     assert len(err) == 1 and "bad.root" in err[0]
     if damage == "missing-branch":
         assert "rechit_energy" in err[0]
+    if damage == "truncated-rntuple":
+        assert err[0].endswith(f"expected a TTree or RNTuple {ROOT_TREE!r} readable by uproot")
     assert not list(out.rglob("*.h5")) and not list(out.rglob("summary.json"))

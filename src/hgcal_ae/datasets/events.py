@@ -23,7 +23,10 @@ On disk, **schema version 1** of ``hgcal-ae/events`` is one HDF5 file laid out a
 Every dataset is 1-D, chunked (4096 entries per event chunk, 65536 per hit chunk),
 gzip-compressed (level 4, with byte shuffle) and resizable, so that :class:`EventWriter`
 streams batches without holding the file in memory.  ``metadata`` is the writer's dict
-(geometry, parameters, seed, source files...) as JSON.
+(geometry, parameters, seed, source files...) as JSON.  The layout is described once, as
+:data:`EVENTS_SCHEMA`, which both the reader's check and the writer use (through
+:mod:`hgcal_ae.datasets.hdf5`, also the home of the disk-full handling: a full disk gives
+:class:`~hgcal_ae.errors.OutputError` naming the file, and nothing is left behind).
 
 Public API::
 
@@ -37,7 +40,6 @@ Public API::
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -51,11 +53,21 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-import hgcal_ae
-from hgcal_ae.atomic import atomic_path, jsonable
-from hgcal_ae.errors import ConfigError, DataError, SchemaError
+from hgcal_ae.datasets.hdf5 import (
+    DatasetSpec,
+    FileSchema,
+    append,
+    check_file,
+    create_datasets,
+    hdf5_output,
+    open_checked,
+    read_metadata_attr,
+    write_metadata,
+)
+from hgcal_ae.errors import ConfigError, SchemaError
 
 __all__ = [
+    "EVENTS_SCHEMA",
     "EVENT_FIELDS",
     "HIT_FIELDS",
     "SCHEMA",
@@ -95,8 +107,29 @@ HIT_FIELDS: dict[str, np.dtype[Any]] = {
 _OFFSETS_DTYPE = np.dtype(np.int64)
 _EVENT_CHUNK = 4096
 _HIT_CHUNK = 65536
-_COMPRESSION: dict[str, Any] = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
-_EXPECTED = f"expected schema {SCHEMA} v{SCHEMA_VERSION}"
+
+#: The file layout, for :func:`~hgcal_ae.datasets.hdf5.check_file` and the writer.  The
+#: number of hits is that of ``hits/energy_mip`` (as :attr:`EventBatch.n_hits`).
+EVENTS_SCHEMA = FileSchema(
+    name=SCHEMA,
+    version=SCHEMA_VERSION,
+    what="events file",
+    datasets=(
+        *(
+            DatasetSpec(f"events/{n}", dt, "events", chunk=_EVENT_CHUNK)
+            for n, dt in EVENT_FIELDS.items()
+        ),
+        DatasetSpec(
+            "events/hit_offsets", _OFFSETS_DTYPE, "events", offsets_into="hits", chunk=_EVENT_CHUNK
+        ),
+        DatasetSpec("hits/energy_mip", HIT_FIELDS["energy_mip"], "hits", chunk=_HIT_CHUNK),
+        *(
+            DatasetSpec(f"hits/{n}", dt, "hits", chunk=_HIT_CHUNK)
+            for n, dt in HIT_FIELDS.items()
+            if n != "energy_mip"
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -338,17 +371,6 @@ def _check_length(where: str, name: str, got: int, expected: int, what: str) -> 
 
 
 # -- writing -----------------------------------------------------------------------------
-def _metadata_json(metadata: Mapping[str, Any]) -> str:
-    if not isinstance(metadata, Mapping):
-        msg = f"metadata must be a dict, got {type(metadata).__name__}"
-        raise ConfigError(msg)
-    try:
-        return json.dumps(dict(metadata), sort_keys=True, default=jsonable, allow_nan=True)
-    except (TypeError, ValueError) as exc:
-        msg = f"metadata cannot be written as JSON: {exc}"
-        raise ConfigError(msg) from exc
-
-
 class EventWriter(AbstractContextManager["EventWriter"]):
     """Stream :class:`EventBatch` es into a schema-v1 events file, atomically.
 
@@ -363,41 +385,28 @@ class EventWriter(AbstractContextManager["EventWriter"]):
         Destination ``.h5`` file (its folder is created if needed).
     metadata
         JSON-serialisable dict stored in the ``metadata`` attribute.
+
+    Raises
+    ------
+    ConfigError
+        If ``metadata`` cannot be written as JSON.
+    OutputError
+        If the folder cannot be written, or the disk fills up (from :meth:`append`, the
+        end of the ``with`` block or :meth:`close`): ``"no space left on device writing
+        '<path>'..."``; nothing is left at ``path``.
     """
 
     def __init__(self, path: str | os.PathLike[str], metadata: Mapping[str, Any]) -> None:
         self.path = Path(path)
-        text = _metadata_json(metadata)
+        self._output = hdf5_output(self.path, EVENTS_SCHEMA, metadata)
+        self._file = self._output.__enter__()  # checks metadata before creating anything
         self._metadata = dict(metadata)
-        self._atomic = atomic_path(self.path)
-        tmp = self._atomic.__enter__()
         self._n_events = 0
         self._n_hits = 0
         try:
-            self._file = h5py.File(tmp, "w")
-            self._file.attrs["schema"] = SCHEMA
-            self._file.attrs["schema_version"] = SCHEMA_VERSION
-            self._file.attrs["hgcal_ae_version"] = hgcal_ae.__version__
-            self._file.attrs["metadata"] = text
-            # The datasets stay open while writing: closing one flushes its chunk cache, and a
-            # partly filled chunk would then be compressed, read back and recompressed per append.
-            self._datasets: dict[str, h5py.Dataset] = {}
-            for group, columns, chunk in (
-                ("events", {**EVENT_FIELDS, "hit_offsets": _OFFSETS_DTYPE}, _EVENT_CHUNK),
-                ("hits", HIT_FIELDS, _HIT_CHUNK),
-            ):
-                for name, dtype in columns.items():
-                    self._datasets[name] = self._file.create_dataset(
-                        f"{group}/{name}",
-                        shape=(1,) if name == "hit_offsets" else (0,),
-                        maxshape=(None,),
-                        dtype=dtype,
-                        chunks=(chunk,),
-                        fillvalue=0,
-                        **_COMPRESSION,
-                    )
+            self._datasets = create_datasets(self._file, EVENTS_SCHEMA)
         except BaseException as exc:
-            self._discard(exc)
+            self._output.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self._open = True
 
@@ -417,27 +426,21 @@ class EventWriter(AbstractContextManager["EventWriter"]):
         batch.validate()
         if batch.n_events == 0:
             return
-        e0, e1 = self._n_events, self._n_events + batch.n_events
-        h0, h1 = self._n_hits, self._n_hits + batch.n_hits
+        datasets = self._datasets
         for name in EVENT_FIELDS:
-            dataset = self._datasets[name]
-            dataset.resize((e1,))
-            dataset[e0:e1] = getattr(batch, name)
-        offsets = self._datasets["hit_offsets"]
-        offsets.resize((e1 + 1,))
-        offsets[e0 + 1 : e1 + 1] = batch.hit_offsets[1:] + h0
-        if h1 > h0:
+            append(datasets[f"events/{name}"], getattr(batch, name))
+        append(datasets["events/hit_offsets"], batch.hit_offsets[1:] + self._n_hits)
+        if batch.n_hits:
             for name in HIT_FIELDS:
-                dataset = self._datasets[name]
-                dataset.resize((h1,))
-                dataset[h0:h1] = getattr(batch, name)
-        self._n_events, self._n_hits = e1, h1
+                append(datasets[f"hits/{name}"], getattr(batch, name))
+        self._n_events += batch.n_events
+        self._n_hits += batch.n_hits
 
     def update_metadata(self, extra: Mapping[str, Any]) -> None:
         """Merge ``extra`` into the stored metadata (e.g. counts known only at the end)."""
         self._require_open()
         merged = {**self._metadata, **extra}
-        self._file.attrs["metadata"] = _metadata_json(merged)
+        write_metadata(self._file, merged)
         self._metadata = merged
 
     def _require_open(self) -> None:
@@ -449,26 +452,23 @@ class EventWriter(AbstractContextManager["EventWriter"]):
         """Finish the file and rename it to ``path``; return ``path``."""
         if self._open:
             self._open = False
-            try:
-                self._file.close()
-            except BaseException as exc:
-                self._atomic.__exit__(type(exc), exc, exc.__traceback__)
-                raise
-            self._atomic.__exit__(None, None, None)
+            self._datasets = {}
+            self._output.__exit__(None, None, None)
         return self.path
 
     def abort(self, exc: BaseException | None = None) -> None:
-        """Discard everything written; nothing is left at ``path``."""
+        """Discard everything written; nothing is left at ``path``.
+
+        Raises
+        ------
+        OutputError
+            If the writing failed because the disk is full (reported instead of ``exc``).
+        """
         if self._open:
             self._open = False
-            self._discard(exc)
-
-    def _discard(self, exc: BaseException | None) -> None:
-        file = getattr(self, "_file", None)
-        if file is not None and file.id.valid:
-            file.close()
-        error = exc if exc is not None else RuntimeError("event writing aborted")
-        self._atomic.__exit__(type(error), error, error.__traceback__)
+            self._datasets = {}
+            error = exc if exc is not None else RuntimeError("event writing aborted")
+            self._output.__exit__(type(error), error, error.__traceback__)
 
     def __exit__(
         self,
@@ -496,34 +496,11 @@ def _describe(path: str | os.PathLike[str]) -> str:
     return f"events file {str(path)!r}"
 
 
-def _attr(h5file: h5py.File, name: str, path: str | os.PathLike[str]) -> Any:
-    if name not in h5file.attrs:
-        msg = f"{_describe(path)} has no attribute {name!r} ({_EXPECTED})"
-        raise SchemaError(msg)
-    value = h5file.attrs[name]
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _dataset(
-    h5file: h5py.File, name: str, dtype: np.dtype[Any], path: str | os.PathLike[str]
-) -> h5py.Dataset:
-    item = h5file.get(name)
-    if not isinstance(item, h5py.Dataset):
-        msg = f"{_describe(path)} has no dataset {name!r} ({_EXPECTED})"
-        raise SchemaError(msg)
-    if item.ndim != 1:
-        msg = f"{_describe(path)}: dataset {name!r} must be 1-D, got shape {item.shape}"
-        raise SchemaError(msg)
-    if not np.can_cast(item.dtype, dtype, casting="safe"):
-        msg = f"{_describe(path)}: dataset {name!r} has dtype {item.dtype}, expected {dtype}"
-        raise SchemaError(msg)
-    return item
-
-
 def check_schema(h5file: h5py.File, path: str | os.PathLike[str]) -> int:
     """Check that an open HDF5 file is a schema-v1 events file; return its number of events.
 
-    Only attributes, shapes and the first/last offsets are read, never the data.
+    Only attributes, shapes and the first/last offsets are read, never the data (see
+    :func:`~hgcal_ae.datasets.hdf5.check_file` with :data:`EVENTS_SCHEMA`).
 
     Raises
     ------
@@ -531,74 +508,18 @@ def check_schema(h5file: h5py.File, path: str | os.PathLike[str]) -> int:
         On a wrong ``schema`` attribute, a newer ``schema_version``, a missing group or
         dataset, or inconsistent lengths; the message names the file and the field.
     """
-    schema = _attr(h5file, "schema", path)
-    if schema != SCHEMA:
-        msg = f"{_describe(path)} has schema {schema!r}, expected {SCHEMA!r}"
-        raise SchemaError(msg)
-    version = _attr(h5file, "schema_version", path)
-    if not isinstance(version, int | np.integer) or version < 1:
-        msg = f"{_describe(path)} has schema version {version!r}, expected an integer 1..{SCHEMA_VERSION}"
-        raise SchemaError(msg)
-    if version > SCHEMA_VERSION:
-        msg = f"{_describe(path)} has schema version {int(version)}, newer than this hgcal-ae ({hgcal_ae.__version__}) reads (up to {SCHEMA_VERSION}); upgrade hgcal-ae"
-        raise SchemaError(msg)
-    _attr(h5file, "metadata", path)
-    for group in ("events", "hits"):
-        if not isinstance(h5file.get(group), h5py.Group):
-            msg = f"{_describe(path)} has no group {group + '/'!r} ({_EXPECTED})"
-            raise SchemaError(msg)
-    events = {
-        name: _dataset(h5file, f"events/{name}", dt, path) for name, dt in EVENT_FIELDS.items()
-    }
-    offsets = _dataset(h5file, "events/hit_offsets", _OFFSETS_DTYPE, path)
-    hits = {name: _dataset(h5file, f"hits/{name}", dt, path) for name, dt in HIT_FIELDS.items()}
-    n_events = events["event_id"].shape[0]
-    n_hits = hits["energy_mip"].shape[0]
-    where = _describe(path)
-    for name, dataset in events.items():
-        _check_length(
-            where, f"events/{name}", dataset.shape[0], n_events, "length of events/event_id"
-        )
-    for name, dataset in hits.items():
-        _check_length(where, f"hits/{name}", dataset.shape[0], n_hits, "length of hits/energy_mip")
-    _check_length(where, "events/hit_offsets", offsets.shape[0], n_events + 1, "n_events + 1")
-    first, last = int(offsets[0]), int(offsets[-1])
-    if first != 0 or last != n_hits:
-        msg = f"{where}: dataset 'events/hit_offsets' must run from 0 to n_hits = {n_hits}, got {first}..{last}"
-        raise SchemaError(msg)
-    return int(n_events)
+    return check_file(h5file, EVENTS_SCHEMA, path)["events"]
 
 
 @contextmanager
 def _open_events(path: str | os.PathLike[str]) -> Iterator[tuple[h5py.File, int]]:
     """Open an events file for reading, check its schema, turn HDF5 I/O errors into DataError."""
-    try:
-        h5file = h5py.File(path, "r")
-    except FileNotFoundError as exc:
-        msg = f"{_describe(path)} does not exist"
-        raise DataError(msg) from exc
-    except OSError as exc:
-        msg = f"{_describe(path)} is not a readable HDF5 file ({exc}); it may be truncated or of another format — write it again"
-        raise DataError(msg) from exc
-    with h5file:
-        try:
-            yield h5file, check_schema(h5file, path)
-        except (OSError, KeyError) as exc:
-            msg = f"{_describe(path)} is not a readable HDF5 file ({exc}); it may be truncated or corrupt — write it again"
-            raise DataError(msg) from exc
+    with open_checked(path, EVENTS_SCHEMA) as (h5file, lengths):
+        yield h5file, lengths["events"]
 
 
 def _metadata(h5file: h5py.File, path: str | os.PathLike[str]) -> dict[str, Any]:
-    text = _attr(h5file, "metadata", path)
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        msg = f"{_describe(path)}: attribute 'metadata' is not a JSON object ({exc})"
-        raise SchemaError(msg) from exc
-    if not isinstance(value, dict):
-        msg = f"{_describe(path)}: attribute 'metadata' must be a JSON object, got {type(value).__name__}"
-        raise SchemaError(msg)
-    return value
+    return read_metadata_attr(h5file, EVENTS_SCHEMA, path)
 
 
 def _read_slice(

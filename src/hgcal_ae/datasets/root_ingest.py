@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import os
 import re
-import struct
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,15 +69,12 @@ HIT_BRANCHES = {
 REQUIRED_BRANCHES = (EVENT_BRANCH, *HIT_BRANCHES)
 CE_E_LAYERS = 28
 
-# What uproot raises on a file that is not ROOT, truncated or corrupt.
-_READ_ERRORS = (
-    OSError,
-    ValueError,
-    EOFError,
-    struct.error,
-    zlib.error,
-    uproot.deserialization.DeserializationError,
-)
+# uproot raises many types on a file that is not ROOT, truncated or corrupt (OSError for a
+# short read, ValueError, EOFError, struct.error, zlib.error, its DeserializationError, and
+# KeyError/IndexError/TypeError from deep inside an RNTuple footer): every exception of a
+# read is one, except the package's own.
+_READ_ERRORS = (Exception,)
+_EXPECTED = f"expected a TTree or RNTuple {ROOT_TREE!r} readable by uproot"
 # uproot's own pattern for memory sizes such as "50 MB" or "1.5 GiB".
 _MEMORY_SIZE = re.compile(
     r"^\s*[+]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*[kmgtpezy]?i?b\s*$", re.IGNORECASE
@@ -118,8 +113,17 @@ def find_root_files(
 
 
 def _oneline(exc: BaseException) -> str:
-    """uproot's messages span lines; the CLI prints one."""
-    return " ".join(str(exc).split())
+    """uproot's messages span lines (the CLI prints one); some are empty: name the type."""
+    kind = type(exc)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    text = " ".join(str(exc).split()).rstrip(".,;:")
+    return f"{name}: {text}" if text else name
+
+
+def _unreadable(path: Path, exc: BaseException) -> DataError:
+    """One sentence: the file, what went wrong, what was expected."""
+    msg = f"{_describe(path)} cannot be read ({_oneline(exc)}); it may be truncated or corrupt — {_EXPECTED}"
+    return DataError(msg)
 
 
 def _describe(path: Path) -> str:
@@ -127,12 +131,21 @@ def _describe(path: Path) -> str:
 
 
 @contextmanager
-def _open_tree(path: Path) -> Iterator[tuple[Any, str]]:
-    """Open ``path`` and check the tree and branches; yield ``(tree, energy_branch)``."""
+def _open_tree(path: Path) -> Iterator[tuple[Any, str, int]]:
+    """Open ``path`` and check the tree and branches; yield ``(tree, energy_branch, n_entries)``.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read (not ROOT, truncated, corrupt), in one sentence naming
+        the file and what was expected.
+    SchemaError
+        If the tree or a branch is missing.
+    """
     try:
         file = uproot.open(path)
     except _READ_ERRORS as exc:
-        msg = f"{_describe(path)} is not a readable ROOT file ({_oneline(exc)}); it may be truncated or of another format"
+        msg = f"{_describe(path)} is not a readable ROOT file ({_oneline(exc)}); it may be truncated or of another format — {_EXPECTED}"
         raise DataError(msg) from exc
     with file:
         try:
@@ -141,12 +154,16 @@ def _open_tree(path: Path) -> Iterator[tuple[Any, str]]:
             msg = f"{_describe(path)} has no tree {ROOT_TREE!r}; is it a rechitntupler beam-test ntuple?"
             raise SchemaError(msg) from exc
         except _READ_ERRORS as exc:
-            msg = f"{_describe(path)} is not a readable ROOT file ({_oneline(exc)}); it may be truncated or corrupt"
-            raise DataError(msg) from exc
+            raise _unreadable(path, exc) from exc
         if not isinstance(tree, uproot.behaviors.TTree.TTree | uproot.behaviors.RNTuple.RNTuple):
-            msg = f"{_describe(path)}: {ROOT_TREE!r} is a {type(tree).__name__}, expected a TTree"
+            msg = f"{_describe(path)}: {ROOT_TREE!r} is a {type(tree).__name__}, expected a TTree or RNTuple"
             raise SchemaError(msg)
-        names = set(tree.keys())
+        try:
+            # An RNTuple reads its header and footer only now: a truncated one fails here.
+            names = set(tree.keys())
+            n_entries = int(tree.num_entries)
+        except _READ_ERRORS as exc:
+            raise _unreadable(path, exc) from exc
         for branch in REQUIRED_BRANCHES:
             if branch not in names:
                 msg = f"{_describe(path)} has no branch {branch!r} in tree {ROOT_TREE!r}"
@@ -155,20 +172,22 @@ def _open_tree(path: Path) -> Iterator[tuple[Any, str]]:
         if energy is None:
             msg = f"{_describe(path)} has neither branch {ENERGY_BRANCHES[0]!r} nor {ENERGY_BRANCHES[1]!r} in tree {ROOT_TREE!r}; one is needed for the beam energy"
             raise SchemaError(msg)
-        yield tree, energy
+        yield tree, energy, n_entries
 
 
 def _chunks(path: Path, tree: Any, branches: list[str], step_size: int | str) -> Iterator[ak.Array]:
     """``tree.iterate`` with read errors turned into :class:`DataError` naming the file."""
-    chunks = tree.iterate(filter_name=branches, step_size=step_size, library="ak")
+    try:
+        chunks = tree.iterate(filter_name=branches, step_size=step_size, library="ak")
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
     while True:
         try:
             chunk = next(chunks)
         except StopIteration:
             return
         except _READ_ERRORS as exc:
-            msg = f"{_describe(path)} cannot be read ({_oneline(exc)}); it may be truncated or corrupt"
-            raise DataError(msg) from exc
+            raise _unreadable(path, exc) from exc
         yield chunk
 
 
@@ -261,9 +280,9 @@ def ingest_root(
     energies: list[str] = []
     n_entries = 0
     for path in files:
-        with _open_tree(path) as (tree, energy):
+        with _open_tree(path) as (_, energy, entries):
             energies.append(energy)
-            n_entries += int(tree.num_entries)
+            n_entries += entries
     energy_branch = energies[0] if len(set(energies)) == 1 else None
     metadata = {
         "source": "beam-test ROOT ntuple (rechitntupler)",
@@ -278,7 +297,7 @@ def ingest_root(
     dropped = 0
     with EventWriter(output, metadata) as writer:
         for path in files:
-            with _open_tree(path) as (tree, energy):
+            with _open_tree(path) as (tree, energy, _):
                 branches = [EVENT_BRANCH, energy, *HIT_BRANCHES]
                 for chunk in _chunks(path, tree, branches, step_size):
                     batch, lost = _to_batch(chunk, energy, int(max_layer), path)

@@ -11,10 +11,9 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from hgcal_ae.atomic import atomic_path
 from hgcal_ae.errors import DataError
 from hgcal_ae.models.autoencoders import build_autoencoder
-from hgcal_ae.models.training import EpochRecord, TrainingConfig, TrainingResult
+from hgcal_ae.models.training import EpochRecord, TrainingConfig, TrainingResult, save_torch
 
 __all__ = ["encode_images", "images_to_tensor", "load_trained", "save_trained"]
 
@@ -39,7 +38,14 @@ def encode_images(
 
 
 def save_trained(path: Path, result: TrainingResult, **extra: Any) -> Path:
-    """Write weights, configuration, history and snapshots of a finished run atomically."""
+    """Write weights, configuration, history and snapshots of a finished run atomically.
+
+    Raises
+    ------
+    OutputError
+        If the folder cannot be written or the disk is full ("no space left on device
+        writing '<path>'..."); nothing is left at ``path``.
+    """
     payload = {
         "config": dataclasses.asdict(result.config),
         "state_dict": {k: v.cpu() for k, v in result.model.state_dict().items()},
@@ -49,9 +55,7 @@ def save_trained(path: Path, result: TrainingResult, **extra: Any) -> Path:
         "torch_version": torch.__version__,
         **extra,
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-    return path
+    return save_torch(path, payload)
 
 
 def load_trained(

@@ -34,6 +34,7 @@ __all__ = [
     "TrainingResult",
     "evaluate_loss",
     "fit",
+    "save_torch",
     "train_autoencoder",
 ]
 
@@ -114,9 +115,21 @@ def evaluate_loss(
     return total / max(len(images), 1)
 
 
+def save_torch(path: Path, payload: Any) -> Path:
+    """``torch.save`` ``payload`` to ``path`` atomically; a full disk is an ``OutputError``.
+
+    torch writes through a Python file object here, so that a failed write keeps its
+    ``OSError`` (errno ``ENOSPC``) in the chain of the ``RuntimeError`` torch raises, and
+    :func:`~hgcal_ae.atomic.atomic_path` reports "no space left on device writing ..."
+    naming ``path``.
+    """
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        torch.save(payload, fh)
+    return path
+
+
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    save_torch(path, state)
 
 
 def _load_checkpoint(path: Path, config: Any) -> dict[str, Any]:
