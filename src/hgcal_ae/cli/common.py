@@ -51,6 +51,12 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         "--scheduler-port", type=int, default=8082, help="port of the luigid (default 8082)"
     )
     g.add_argument("-v", "--verbose", action="store_true", help="show luigi's log")
+    g.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print no progress lines ([done/total] start|done <task>) on stderr",
+    )
 
 
 def check_run_options(args: argparse.Namespace) -> None:
@@ -69,4 +75,5 @@ def run_workflow(tasks: Sequence[luigi.Task], args: argparse.Namespace) -> None:
         scheduler_host=args.scheduler_host,
         scheduler_port=args.scheduler_port,
         verbose=args.verbose,
+        progress=not args.quiet,
     )

@@ -1,26 +1,47 @@
-"""The base luigi task: output paths from parameters, atomic targets, run bookkeeping.
+"""The base luigi task: output paths from parameters, whole outputs, completeness, bookkeeping.
 
 Every task of the package derives from :class:`HgcalTask`.  Its outputs live below
 ``output_dir`` (``$OUTPUT_DIR``, default ``./output``) in folders named from the task's
 physics parameters, so a path says what it holds (``mnist/conv_latent28_bce_seed0_e10``).
 Each successful run appends one JSON line to ``<output_dir>/task_runs.jsonl`` (task id,
 host, pid, seconds), which tells which worker ran what when several share the work.
+
+A task is complete (:meth:`HgcalTask.complete`) when its outputs are whole
+(:class:`~hgcal_ae.workflows.targets.WholeTarget`), none is older than an input, and every
+requirement is complete in turn.  luigi asks every task before anything runs, so this is
+what makes a run rebuild everything downstream of a task that must run again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import luigi
+from luigi.task import flatten
 
 from hgcal_ae.atomic import ensure_dir
+from hgcal_ae.workflows.targets import WholeTarget
 
-__all__ = ["TASK_RUN_LOG", "THREADS_ENV", "HgcalTask", "default_output_dir"]
+__all__ = [
+    "PROGRESS_ENV",
+    "PROGRESS_TOTAL_ENV",
+    "TASK_RUN_LOG",
+    "THREADS_ENV",
+    "HgcalTask",
+    "completeness_pass",
+    "default_output_dir",
+    "task_label",
+]
 
 TASK_RUN_LOG = "task_runs.jsonl"
 ERROR_LOG_ENV = "HGCAL_AE_ERROR_LOG"
@@ -29,11 +50,56 @@ ERROR_LOG_ENV = "HGCAL_AE_ERROR_LOG"
 # took 2-50 s per epoch instead of 0.7-1.3 s (oversubscription; flush-to-zero of subnormals
 # is set on the main thread only, so the extra pool threads also ran subnormal arithmetic).
 THREADS_ENV = "HGCAL_AE_THREADS_PER_WORKER"
+# Progress lines: run_tasks names a file (one line per finished task, shared by the forked
+# worker processes) and the number of tasks the run has to do.  Unset: no progress lines.
+PROGRESS_ENV = "HGCAL_AE_PROGRESS"
+PROGRESS_TOTAL_ENV = "HGCAL_AE_PROGRESS_TOTAL"
+LABEL_VALUE_CHARS = 24
+LABEL_CHARS = 100
 
 
 def default_output_dir() -> str:
     """``$OUTPUT_DIR`` if set (as ``setup.sh`` does), else ``./output``."""
     return os.environ.get("OUTPUT_DIR") or "output"
+
+
+# Completeness answers by task id, only while a completeness_pass (or one top-level
+# complete() call) is open; nothing is remembered between passes, so a later luigi.build
+# in the same process sees the files as they are then.
+_pass = threading.local()
+
+
+@contextmanager
+def completeness_pass() -> Iterator[None]:
+    """Remember :meth:`HgcalTask.complete` answers by task id inside the block.
+
+    Use it around a walk of the requirement graph during which no task runs (a task that
+    runs changes the answers); nested passes share the outer one's answers.
+    """
+    if getattr(_pass, "memo", None) is not None:
+        yield
+        return
+    _pass.memo = {}
+    try:
+        yield
+    finally:
+        _pass.memo = None
+
+
+def _is_complete(task: luigi.Task) -> bool:
+    memo: dict[str, bool] = _pass.memo
+    if task.task_id not in memo:
+        memo[task.task_id] = bool(task.complete())
+    return memo[task.task_id]
+
+
+def _file_mtimes(targets: list[Any]) -> list[int]:
+    times = []
+    for target in targets:
+        path = getattr(target, "path", None)
+        if path is not None and os.path.isfile(path):
+            times.append(os.stat(path).st_mtime_ns)
+    return times
 
 
 class HgcalTask(luigi.Task):
@@ -42,14 +108,33 @@ class HgcalTask(luigi.Task):
     output_dir = luigi.Parameter(
         default=default_output_dir(), description="root folder of all outputs ($OUTPUT_DIR)"
     )
+    _started: float  # set by the START handler, in the process that runs the task
 
     @property
     def root(self) -> Path:
         return Path(str(self.output_dir))
 
-    def local_target(self, *parts: str) -> luigi.LocalTarget:
-        """A target at ``output_dir/parts...``."""
-        return luigi.LocalTarget(str(self.root.joinpath(*parts)))
+    def local_target(self, *parts: str) -> WholeTarget:
+        """A target at ``output_dir/parts...`` that exists only when whole (by its suffix)."""
+        return WholeTarget(str(self.root.joinpath(*parts)))
+
+    def complete(self) -> bool:
+        """Whether the outputs are whole, none is older than an input, and every
+        requirement is complete (recursively).
+
+        Make's rule over the whole graph: when an upstream task must run again (its output
+        is missing, truncated or older than its own inputs), every task downstream of it is
+        incomplete too, so one luigi run rebuilds the whole chain.  Reads no data beyond the
+        targets' wholeness checks.
+        """
+        with completeness_pass():
+            if not super().complete():  # every output exists, i.e. is whole
+                return False
+            outputs = _file_mtimes(flatten(self.output()))
+            inputs = _file_mtimes(flatten(self.input()))
+            if outputs and inputs and min(outputs) < max(inputs):
+                return False
+            return all(_is_complete(task) for task in flatten(self.requires()))
 
     def report(self, fraction: float, message: str) -> None:
         """Tell the scheduler (and its web page) how far the task is."""
@@ -57,9 +142,59 @@ class HgcalTask(luigi.Task):
         self.set_status_message(message)
 
 
+def task_label(task: luigi.Task) -> str:
+    """``Family(name=value, ...)``: the significant parameters that differ from their
+    defaults, ``output_dir`` left out, long values and long labels cut short."""
+    shown = [
+        f"{name}={value if len(value) <= LABEL_VALUE_CHARS else value[: LABEL_VALUE_CHARS - 1] + '…'}"
+        for name, value in task.to_str_params(only_significant=True).items()
+        if name != "output_dir" and not _is_default(task, name, value)
+    ]
+    label = f"{task.get_task_family()}({', '.join(shown)})"
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 2] + "…)"
+
+
+def _is_default(task: luigi.Task, name: str, value: str) -> bool:
+    """Whether parameter ``name`` has its default (or configured) value ``value``."""
+    param = dict(task.get_params())[name]
+    family = task.get_task_family()
+    if not param.has_task_value(family, name):
+        return False
+    return bool(param.serialize(param.task_value(family, name)) == value)
+
+
+def _progress(verb: str, task: HgcalTask, finished: bool) -> None:
+    """Print ``[done/total] verb task`` to stderr if run_tasks asked for progress lines.
+
+    A finished task appends its id to the shared progress file and counts the lines there,
+    under an exclusive lock that it holds while printing too, so the forked worker processes
+    count one sequence and their lines never interleave.
+    """
+    path = os.environ.get(PROGRESS_ENV)
+    if not path:
+        return
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if finished:
+            os.write(fd, (task.task_id + "\n").encode())
+        with open(path, "rb") as fh:
+            done = fh.read().count(b"\n")
+        total = max(done, int(os.environ.get(PROGRESS_TOTAL_ENV) or 0))
+        sys.stderr.write(f"[{done}/{total}] {verb.format(label=task_label(task))}\n")
+        sys.stderr.flush()
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _seconds(task: HgcalTask) -> float:
+    return time.time() - getattr(task, "_started", time.time())
+
+
 @HgcalTask.event_handler(luigi.Event.START)
 def _remember_start(task: HgcalTask) -> None:
     task._started = time.time()
+    _progress("start {label}", task, finished=False)
     threads = int(getattr(task, "threads", 0) or 0) or int(os.environ.get(THREADS_ENV) or 0)
     if threads > 0:
         import torch  # here, in the task's process: no torch thread pool in luigi's parent
@@ -73,12 +208,13 @@ def _log_run(task: HgcalTask) -> None:
         "task_id": task.task_id,
         "host": socket.gethostname(),
         "pid": os.getpid(),
-        "seconds": round(time.time() - getattr(task, "_started", time.time()), 3),
+        "seconds": round(_seconds(task), 3),
     }
     ensure_dir(task.root)
     # One short line in O_APPEND mode: concurrent workers on one filesystem do not interleave.
     with open(task.root / TASK_RUN_LOG, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + "\n")
+    _progress(f"done {{label}} in {_seconds(task):.1f} s", task, finished=True)
 
 
 @HgcalTask.event_handler(luigi.Event.FAILURE)
