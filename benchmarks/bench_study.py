@@ -19,19 +19,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hgcal_ae.datasets.trigger_cells import read_trigger_cells
 from hgcal_ae.metrics.module_quality import module_quality
 from hgcal_ae.models.module_training import (
     ModuleTrainingConfig,
     autoencoder_output,
     train_module_autoencoder,
 )
+from hgcal_ae.study.showers import TriggerDatasetConfig, make_trigger_dataset
 from hgcal_ae.trigger.baselines import best_choice, super_trigger_cells, threshold_sum
-from hgcal_ae.trigger.dataset import (
-    TriggerDatasetConfig,
-    make_trigger_dataset,
-    read_trigger_dataset,
-    tc_lsb_mip,
-)
+from hgcal_ae.trigger.formats import tc_lsb_mip
 
 
 def _rate(n: int, fn: Callable[[], object]) -> float:
@@ -53,7 +50,7 @@ def main() -> None:
             path = Path(tmp) / "tc.h5"
             make_trigger_dataset(TriggerDatasetConfig(energies_gev=(20.0, 50.0, 100.0, 200.0), events_per_energy=150,
                                                       events_per_group=1), path)  # fmt: skip
-        data, _ = read_trigger_dataset(path)
+        data, _ = read_trigger_cells(path)
     tc = np.resize(data.tc.astype(np.float64), (args.modules, 48))
     lsb = tc_lsb_mip("ld8")
     print(f"{len(tc)} modules (ld8, odd layers, 20-200 GeV e+), torch threads: 1")
@@ -66,10 +63,10 @@ def main() -> None:
     decoded_bc = best_choice(tc, 2, lsb=lsb).reconstructed
     decoded_ae = autoencoder_output(model, tc, 5, lsb=lsb, zero_suppress=0.1).reconstructed
     for name, fn in {
-        "best choice (2 eTx)": lambda: best_choice(tc, 2, lsb=lsb),
-        "STC 2x2 (2 eTx)": lambda: super_trigger_cells(tc, 2, size=4, lsb=lsb),
-        "threshold sum (2 eTx)": lambda: threshold_sum(tc, 2, 1.35, lsb=lsb),
-        "autoencoder 16x9 (5 eTx)": lambda: autoencoder_output(
+        "best choice (2 e-links)": lambda: best_choice(tc, 2, lsb=lsb),
+        "STC 2x2 (2 e-links)": lambda: super_trigger_cells(tc, 2, size=4, lsb=lsb),
+        "threshold sum (2 e-links)": lambda: threshold_sum(tc, 2, 1.35, lsb=lsb),
+        "autoencoder 16x9 (5 e-links)": lambda: autoencoder_output(
             model, tc, 5, lsb=lsb, zero_suppress=0.1
         ),
         "quality vs best choice": lambda: module_quality(tc, decoded_bc, occupancy_threshold=1.0),

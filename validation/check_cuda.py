@@ -32,6 +32,7 @@ import torch
 
 from hgcal_ae.atomic import ensure_dir, write_json
 from hgcal_ae.datasets.mnist import load_cached, prepare_cache
+from hgcal_ae.datasets.trigger_cells import read_trigger_cells
 from hgcal_ae.metrics.emd import emd
 from hgcal_ae.models.module_training import (
     ModuleTrainingConfig,
@@ -39,12 +40,8 @@ from hgcal_ae.models.module_training import (
     train_module_autoencoder,
 )
 from hgcal_ae.models.training import TrainingConfig, train_autoencoder
-from hgcal_ae.trigger.dataset import (
-    TriggerDatasetConfig,
-    make_trigger_dataset,
-    read_trigger_dataset,
-    tc_lsb_mip,
-)
+from hgcal_ae.study.showers import TriggerDatasetConfig, make_trigger_dataset
+from hgcal_ae.trigger.formats import tc_lsb_mip
 
 
 def _images(array: np.ndarray) -> torch.Tensor:
@@ -113,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     make_trigger_dataset(
         TriggerDatasetConfig(events_per_energy=args.events, events_per_group=1, seed=3), data_path
     )
-    data, _ = read_trigger_dataset(data_path)
+    data, _ = read_trigger_cells(data_path)
     summary["trigger_dataset_s"] = time.perf_counter() - t0
     event = data.event
     train_rows = event % 5 != 0

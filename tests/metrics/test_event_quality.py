@@ -8,8 +8,10 @@ import math
 import numpy as np
 import pytest
 
+from hgcal_ae.datasets.module_rows import ModuleRows
 from hgcal_ae.detector.layers import gev_per_mip
 from hgcal_ae.detector.setups import DetectorSetup, detector_setup
+from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.event_quality import (
     compare_events,
@@ -19,7 +21,6 @@ from hgcal_ae.metrics.event_quality import (
     event_shower_max,
 )
 from hgcal_ae.metrics.shower_shapes import profile_t_max
-from hgcal_ae.trigger.cells import ModuleTCs, trigger_cell_map
 
 N_TC, N_LAYERS = 48, 28
 
@@ -29,18 +30,19 @@ def setup() -> DetectorSetup:
     return detector_setup("ld8")
 
 
-def _random_rows(rng: np.random.Generator, m: int, n_events: int) -> ModuleTCs:
+def _random_rows(rng: np.random.Generator, m: int, n_events: int) -> ModuleRows:
     """Unsorted rows; the last event gets none."""
     tc = rng.exponential(3.0, size=(m, N_TC)) * (rng.random((m, N_TC)) < 0.3)
-    return ModuleTCs(
+    return ModuleRows.build(
         event=rng.integers(0, n_events - 1, size=m),
         layer=rng.integers(1, N_LAYERS + 1, size=m),
         module=rng.integers(0, 7, size=m),
         tc=tc,
+        n_events=n_events,
     )
 
 
-def _loop_reference(rows: ModuleTCs, n_events: int, setup: DetectorSetup) -> dict[str, np.ndarray]:
+def _loop_reference(rows: ModuleRows, n_events: int, setup: DetectorSetup) -> dict[str, np.ndarray]:
     """Row by row, TC by TC: energy [GeV], GeV-weighted barycentre, profile [GeV]."""
     tcm = trigger_cell_map("ld8")
     gpm = gev_per_mip(setup.stack.dedx_weight_mev)
@@ -58,7 +60,7 @@ def _loop_reference(rows: ModuleTCs, n_events: int, setup: DetectorSetup) -> dic
 
 
 def _barycentre(
-    rows: ModuleTCs, n: int, setup: DetectorSetup, **kw: object
+    rows: ModuleRows, n: int, setup: DetectorSetup, **kw: object
 ) -> tuple[np.ndarray, np.ndarray]:
     tcm = trigger_cell_map("ld8")
     return event_barycentre(
@@ -93,7 +95,7 @@ def test_barycentre_mip_weighted_single_tc(setup: DetectorSetup) -> None:
     tcm = trigger_cell_map("ld8")
     tc = np.zeros((2, N_TC))
     tc[0, 5], tc[1, 40] = 2.0, 6.0  # event 0: one TC in module 3 and one in module 0
-    rows = ModuleTCs(
+    rows = ModuleRows.build(
         event=np.array([0, 0]), layer=np.array([1, 28]), module=np.array([3, 0]), tc=tc
     )
     x, y = _barycentre(rows, 1, setup)
@@ -110,8 +112,8 @@ def test_shower_max_of_exact_parabola(setup: DetectorSetup) -> None:
 
 
 def _synthetic(
-    rng: np.random.Generator, energies: list[float], per_energy: int
-) -> tuple[ModuleTCs, np.ndarray]:
+    rng: np.random.Generator, energies: list[float], per_energy: int, **truth: object
+) -> tuple[ModuleRows, np.ndarray]:
     """Every event: central module and one neighbour in all 28 layers, a fixed TC pattern
     scaled by E_true x (1 + 0.2/sqrt(E) gauss): S = 20 %, C = 0."""
     true_e = np.repeat(np.asarray(energies), per_energy)
@@ -124,15 +126,14 @@ def _synthetic(
     lay = np.tile(np.repeat(depth, 2), n)
     mod = np.tile([0, 1], n * N_LAYERS)
     tc = scale[ev, None] * profile[lay - 1, None] * pattern[mod]
-    rows = ModuleTCs(event=ev, layer=lay, module=mod, tc=tc)
+    rows = ModuleRows.build(ev, lay, mod, tc, true_energy_gev=true_e, **truth)  # type: ignore[arg-type]
     return rows, true_e
 
 
 def test_compare_identical_is_exact(rng: np.random.Generator, setup: DetectorSetup) -> None:
-    rows, true_e = _synthetic(rng, [10.0, 30.0, 100.0], 40)
-    out = compare_events(
-        rows, rows, setup, true_e, true_x=np.zeros(true_e.size), true_y=np.zeros(true_e.size)
-    )
+    zeros = np.zeros(120)
+    rows, _ = _synthetic(rng, [10.0, 30.0, 100.0], 40, true_x_cm=zeros, true_y_cm=zeros)
+    out = compare_events(rows, rows, setup)
     ev, s = out["events"], out["summary"]
     assert (ev["response"] == 1.0).all()
     for key in ("dx_cm", "dy_cm", "position_shift_cm", "shower_max_shift_x0"):
@@ -151,8 +152,8 @@ def test_compare_identical_is_exact(rng: np.random.Generator, setup: DetectorSet
 def test_compare_noisy_decoding(rng: np.random.Generator, setup: DetectorSetup) -> None:
     rows, true_e = _synthetic(rng, [10.0, 20.0, 50.0, 100.0], 150)
     noise = 1.0 + 0.05 * rng.standard_normal(true_e.size)
-    dec = ModuleTCs(rows.event, rows.layer, rows.module, rows.tc * noise[rows.event, None])
-    s = compare_events(rows, dec, setup, true_e)["summary"]
+    dec = rows.with_tc(rows.tc * noise[rows.event, None])
+    s = compare_events(rows, dec, setup)["summary"]
     assert s["energy_gev"] == [10.0, 20.0, 50.0, 100.0]
     assert s["response_mean"] == pytest.approx([1.0] * 4, abs=0.015)
     assert all(r >= 1.0 for r in s["resolution_ratio"])
@@ -169,8 +170,10 @@ def test_compare_noisy_decoding(rng: np.random.Generator, setup: DetectorSetup) 
 def test_compare_few_events_and_empty_reference(setup: DetectorSetup) -> None:
     tc = np.zeros((2, N_TC))
     tc[0, 3] = 5.0
-    rows = ModuleTCs(np.array([0, 1]), np.array([3, 4]), np.array([0, 0]), tc)
-    s = compare_events(rows, rows, setup, [10.0, 10.0])["summary"]
+    rows = ModuleRows.build(
+        np.array([0, 1]), np.array([3, 4]), np.array([0, 0]), tc, true_energy_gev=[10.0, 10.0]
+    )
+    s = compare_events(rows, rows, setup)["summary"]
     assert s["n_events_used"] == 1  # event 1 has no reference energy
     assert s["reference"]["rel_sigma"] == [None] and s["reference"]["resolution_fit"] is None
     assert s["response_mean"] == [1.0]
@@ -195,17 +198,18 @@ def test_bad_inputs(setup: DetectorSetup) -> None:
     with pytest.raises(ConfigError, match=r"weights_mev must be a finite \(28,\)"):
         event_energy(ok_ev, ok_lay, ok_tc, 2, w[:27])
     with pytest.raises(ConfigError, match=r"module must lie in 0\.\.6"):
-        rows = ModuleTCs(ok_ev, ok_lay, np.array([0, 7]), ok_tc)
+        rows = ModuleRows.build(ok_ev, ok_lay, np.array([0, 7]), ok_tc)
         _barycentre(rows, 2, setup)
     with pytest.raises(ConfigError, match="profile must have shape"):
         event_shower_max(np.ones(28), setup.stack.x0_cumulative)
-    rows = ModuleTCs(ok_ev, ok_lay, np.array([0, 0]), ok_tc)
-    with pytest.raises(ConfigError, match="true_energy must be beam energies > 0"):
-        compare_events(rows, rows, setup, [10.0, 0.0])
-    with pytest.raises(ConfigError, match="both true_x and true_y"):
-        compare_events(rows, rows, setup, [10.0, 10.0], true_x=[0.0, 0.0])
-    with pytest.raises(ConfigError, match="module rows"):
-        compare_events(rows, object(), setup, [10.0, 10.0])  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match=r"event must lie in 0\.\.0"):
-        compare_events(rows, rows, setup, [10.0])
+    rows = ModuleRows.build(ok_ev, ok_lay, np.array([0, 0]), ok_tc, true_energy_gev=[10.0, 0.0])
+    with pytest.raises(ConfigError, match="true_energy_gev must be beam energies > 0"):
+        compare_events(rows, rows, setup)
+    rows = rows.with_truth(true_energy_gev=np.array([10.0, 10.0]))
+    with pytest.raises(ConfigError, match="decoded must be ModuleRows"):
+        compare_events(rows, object(), setup)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="reference must be ModuleRows"):
+        compare_events(object(), rows, setup)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="decoded rows have 1 events, the reference 2"):
+        compare_events(rows, rows.select_events(np.array([0])), setup)
     assert math.isfinite(event_energy(ok_ev, ok_lay, ok_tc, 2, w).sum())

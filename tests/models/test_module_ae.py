@@ -147,8 +147,8 @@ def test_unknown_decoder_head_is_refused():
 def test_telescope_has_ecoders_36_supercells():
     import numpy as np
 
+    from hgcal_ae.detector.trigger_cells import trigger_cell_map
     from hgcal_ae.models.module_losses import _supercells
-    from hgcal_ae.trigger.cells import trigger_cell_map
 
     member, weights = _supercells()
     assert member.shape == (36, 48) and (member.sum(axis=1) == 4).all()

@@ -11,8 +11,9 @@ import pytest
 from hgcal_ae.datasets.events import read_events, read_metadata
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.errors import ConfigError
+from hgcal_ae.metrics.validation import reconstruct_energy
 from hgcal_ae.simulation import digitisation as digi
-from hgcal_ae.simulation.digitisation import digitise, reconstruct_energy
+from hgcal_ae.simulation.digitisation import digitise
 from hgcal_ae.simulation.run import shower_model, simulate_to_file
 from hgcal_ae.simulation.showers import BeamConfig, simulate_deposits
 
@@ -136,7 +137,8 @@ def test_streamed_file_equals_its_batches(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"energy_gev": 0.0}, r"beam energy must be a finite number > 0 GeV, got 0\.0"),
+        ({"energy_gev": 0.0}, r"beam energy must be a finite number > 0 and <= 7000 GeV.*got 0\.0"),
+        ({"energy_gev": 1e9}, r"<= 7000 GeV \(the LHC beam energy.*got 1000000000\.0"),
         ({"energy_gev": -5.0}, r"got -5\.0"),
         ({"energy_gev": float("nan")}, r"got nan"),
         ({"particle": "pi+"}, r"unknown particle 'pi\+'; expected one of e-, e\+, gamma"),

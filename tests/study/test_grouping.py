@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from hgcal_ae.datasets.trigger_cells import read_trigger_cells
+from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.plots.grouping import grouping_plot
 from hgcal_ae.study.grouping import GRANULARITIES, GroupingConfig, GroupingResult, grouping_study
-from hgcal_ae.trigger.cells import trigger_cell_map
-from hgcal_ae.trigger.dataset import make_trigger_dataset, read_trigger_dataset
+from hgcal_ae.study.showers import make_trigger_dataset
 
 SMALL = GroupingConfig(energies_gev=(20.0, 100.0), events_per_energy=60, seed=3)
 
@@ -75,9 +76,9 @@ def test_energy_conserved_by_every_grouping(small: GroupingResult) -> None:
 def test_same_showers_as_the_trigger_dataset(small: GroupingResult, tmp_path) -> None:
     """The study's 3x3 TCs are the 48-TC rows make_trigger_dataset writes for that config."""
     make_trigger_dataset(SMALL.dataset_config(), tmp_path / "tc.h5")
-    data, _ = read_trigger_dataset(tmp_path / "tc.h5")
+    data, _ = read_trigger_cells(tmp_path / "tc.h5")
     np.testing.assert_array_equal(data.true_energy_gev, small.true_energy_gev)
-    per_event = np.bincount(data.event_index_of_rows(), weights=data.tc.sum(axis=1), minlength=120)
+    per_event = np.bincount(data.event, weights=data.module_sums(), minlength=120)
     np.testing.assert_allclose(per_event, small.layer_energy_mip["tc3x3"].sum(axis=1), rtol=1e-5)
 
 

@@ -7,14 +7,13 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from hgcal_ae.datasets.splits import split_rows
+from hgcal_ae.datasets.trigger_cells import read_trigger_cells
 from hgcal_ae.errors import ConfigError
+from hgcal_ae.models.module_training import ModuleTrainingConfig, train_module_autoencoder
 from hgcal_ae.plots.neighbours import neighbour_plot
 from hgcal_ae.study.neighbours import neighbour_study
-from hgcal_ae.trigger.dataset import (
-    TriggerDatasetConfig,
-    make_trigger_dataset,
-    read_trigger_dataset,
-)
+from hgcal_ae.study.showers import TriggerDatasetConfig, make_trigger_dataset
 
 PNG = b"\x89PNG\r\n\x1a\n"
 SETTINGS = {"latent_dim": 8, "latent_bits": 3, "epochs": 2, "seed": 1, "batch_size": 128}
@@ -27,7 +26,7 @@ def data(tmp_path_factory):
         energies_gev=(20.0, 100.0), events_per_energy=6, events_per_group=1, seed=3
     )
     make_trigger_dataset(config, path)
-    return read_trigger_dataset(path)[0]
+    return read_trigger_cells(path)[0]
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +92,19 @@ def test_bad_study_settings(data):
         neighbour_study(data, "tb2018", **SETTINGS)
     with pytest.raises(ConfigError, match=r"latent_bits must be an integer in 1\.\.16"):
         neighbour_study(data, "ld8", **{**SETTINGS, "latent_bits": 0})
+
+
+def test_a_given_alone_model_is_used_as_it_is(data, result):
+    """The workflow passes the study's own trained model: same split, same model, same numbers."""
+    train, val, _ = split_rows(data.event, (0.5, 0.25, 0.25), seed=SETTINGS["seed"])
+    config = ModuleTrainingConfig(**SETTINGS)
+    tc = np.asarray(data.tc, dtype=np.float64)
+    alone, _ = train_module_autoencoder(config, tc[train], tc[val])
+    given = neighbour_study(
+        data, "ld8", alone=alone, fractions=(0.5, 0.25, 0.25), control=False, **SETTINGS
+    )
+    assert given.models["alone"] is alone
+    np.testing.assert_array_equal(given.emd_cm["alone"], result.emd_cm["alone"])
+    assert given.summary["training"]["alone"]["trained_by"] == "the study"
+    with pytest.raises(ConfigError, match="'alone' model has a 8x3-bit code, expected 4x3"):
+        neighbour_study(data, "ld8", alone=alone, **{**SETTINGS, "latent_dim": 4})

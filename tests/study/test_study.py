@@ -16,6 +16,7 @@ from hgcal_ae.cli import main
 from hgcal_ae.study.presets import PRESETS, study_preset
 from hgcal_ae.study.report import (
     ae_versus_baselines,
+    answer_text,
     smallest_latent_dim,
     smallest_latent_dim_by_shape,
 )
@@ -52,7 +53,8 @@ def test_report_has_every_output(smoke):
         assert Path(path).is_file(), name
         if path.endswith(".png"):
             assert Path(path).read_bytes()[:8] == PNG and iio.imread(path).shape[0] > 200
-    assert "smallest latent dim" in stdout and "the report is in" in stdout
+    assert "smallest latent dim by energy: " in stdout and "the report is in" in stdout
+    assert "None" not in stdout  # an answer that does not exist says "none passes"
     shape = summary["smallest_latent_dim_by_shape"]
     assert shape["smallest_latent_dim"] in (4, 16)  # the smoke grid's latent dims
     assert f"smallest latent dim by shape: {shape['smallest_latent_dim']}" in stdout
@@ -67,8 +69,8 @@ def test_every_algorithm_at_every_elink_setting(smoke):
         names = {r["algorithm"] for r in rows if r["n_elinks"] == n}
         assert {
             "best_choice",
-            "super_trigger_cells_4",
-            "super_trigger_cells_16",
+            "stc_2x2",
+            "stc_4x4",
             "threshold_sum",
             "autoencoder",
         } <= names
@@ -98,24 +100,29 @@ def test_bandwidth_table(smoke):
 
 def test_answers_from_rows():
     rows = [
-        {"algorithm": "autoencoder", "latent_dim": 4, "resolution_ratio_max": 1.2, "setting": "a", "bits": 26,
-         "n_elinks": 2, "emd_mean_cm": 1.0, "resolution_ratio_mean": 1.1},
-        {"algorithm": "autoencoder", "latent_dim": 8, "resolution_ratio_max": 1.04, "setting": "b", "bits": 54,
-         "n_elinks": 2, "emd_mean_cm": 0.5, "resolution_ratio_mean": 1.02},
-        {"algorithm": "autoencoder", "latent_dim": 16, "resolution_ratio_max": 1.01, "setting": "c", "bits": 62,
-         "n_elinks": 2, "emd_mean_cm": 0.6, "resolution_ratio_mean": 1.01},
-        {"algorithm": "best_choice", "setting": "d", "bits": 64, "n_elinks": 2, "emd_mean_cm": 0.4,
-         "resolution_ratio_mean": 1.2},
+        {"algorithm": "autoencoder", "label": "AE a", "latent_dim": 4, "resolution_ratio_max": 1.2, "setting": "a",
+         "bits": 26, "n_elinks": 2, "emd_mean_cm": 1.0, "resolution_ratio_mean": 1.1},
+        {"algorithm": "autoencoder", "label": "AE b", "latent_dim": 8, "resolution_ratio_max": 1.04, "setting": "b",
+         "bits": 54, "n_elinks": 2, "emd_mean_cm": 0.5, "resolution_ratio_mean": 1.02},
+        {"algorithm": "autoencoder", "label": "AE c", "latent_dim": 16, "resolution_ratio_max": 1.01, "setting": "c",
+         "bits": 62, "n_elinks": 2, "emd_mean_cm": 0.6, "resolution_ratio_mean": 1.01},
+        {"algorithm": "best_choice", "label": "Best Choice (4 TCs)", "setting": "d", "bits": 64, "n_elinks": 2,
+         "emd_mean_cm": 0.4, "resolution_ratio_mean": 1.2},
     ]  # fmt: skip
     assert smallest_latent_dim(rows, 0.05)["smallest_latent_dim"] == 8
     assert smallest_latent_dim(rows, 0.001)["smallest_latent_dim"] is None
+    assert answer_text(smallest_latent_dim(rows, 0.001)).startswith(
+        "none passes (event energy resolution"
+    )
+    assert answer_text(smallest_latent_dim(rows, 0.05)).startswith("8 (event energy resolution")
     # best AE EMD 0.5 (latent 8); latent 16 at 0.6 is 20 % worse, latent 4 at 1.0 is 100 % worse
     assert smallest_latent_dim_by_shape(rows, 0.10)["smallest_latent_dim"] == 8
     assert smallest_latent_dim_by_shape(rows, 1.00)["smallest_latent_dim"] == 4
     assert smallest_latent_dim_by_shape(rows[3:])["smallest_latent_dim"] is None
     (comparison,) = ae_versus_baselines(rows, elinks=(2,))
     assert (
-        comparison["autoencoder"] == "b"
+        comparison["autoencoder"] == "AE b"
+        and comparison["baseline"] == "Best Choice (4 TCs)"
         and not comparison["ae_better_emd"]
         and comparison["ae_better_resolution"]
     )
@@ -179,4 +186,6 @@ def test_occupancy_profile_is_drawn(smoke):
     ]
     assert sum(profile["n_modules"]) <= summary["n_test_modules"]
     header = (report / "table.csv").read_text().splitlines()[0].split(",")
-    assert "emd_mean_cm" in header and "emd_by_occupancy" not in header and "per_energy" not in header
+    assert (
+        "emd_mean_cm" in header and "emd_by_occupancy" not in header and "per_energy" not in header
+    )

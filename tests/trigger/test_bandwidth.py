@@ -44,7 +44,7 @@ def test_fixed_rows(tc: np.ndarray) -> None:
     bc, rpt = rows
     assert (bc["algorithm"], bc["setting"], bc["bits"], bc["elinks"]) == (
         "best_choice",
-        "2 eTx, table=emu",
+        "2 e-links, table=emu",
         64,
         2,
     )
@@ -80,8 +80,8 @@ def test_standard_entries(tc: np.ndarray) -> None:
     algorithms = {e.algorithm for e in entries}
     assert algorithms == {
         "best_choice",
-        "super_trigger_cells_4",
-        "super_trigger_cells_16",
+        "stc_2x2",
+        "stc_4x4",
         "autoencoder",
         "threshold_sum",
         "repeater",

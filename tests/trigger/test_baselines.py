@@ -187,7 +187,7 @@ def test_lsb_scales_reconstruction(tc: np.ndarray) -> None:
 def test_run_algorithm_registry(tc: np.ndarray) -> None:
     assert set(ALGORITHMS) == {"threshold_sum", "best_choice", "super_trigger_cells", "repeater"}
     out = run_algorithm("super_trigger_cells", tc, 3, size=16)
-    assert out.name == "super_trigger_cells_16"
+    assert out.name == "stc_4x4" and out.label == "STC 4×4"
     assert run_algorithm("threshold_sum", tc, 2, threshold=2.0).n_elinks == 2
     with pytest.raises(ConfigError, match="best_choice, super_trigger_cells"):
         run_algorithm("autoencoder", tc, 2)

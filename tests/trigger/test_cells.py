@@ -8,13 +8,12 @@ import pytest
 from hgcal_ae.datasets.events import EventBatch
 from hgcal_ae.detector.hexagons import in_wafer, sensor
 from hgcal_ae.detector.setups import detector_setup
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS, trigger_cell_map
 from hgcal_ae.errors import ConfigError, SchemaError
 from hgcal_ae.trigger.cells import (
-    N_TRIGGER_CELLS,
     cells_to_trigger_cells,
     module_sums,
     module_trigger_cells,
-    trigger_cell_map,
 )
 
 K = {"ld8": 2, "hd8": 3}

@@ -8,12 +8,11 @@ import pytest
 from hgcal_ae.datasets.events import EventBatch
 from hgcal_ae.detector.hexagons import sensor
 from hgcal_ae.detector.setups import detector_setup
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS, trigger_cell_map
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.trigger.cells import (
-    N_TRIGGER_CELLS,
     cells_to_trigger_cells,
     module_trigger_cells,
-    trigger_cell_map,
 )
 
 # (sensor, k, TCs per module = 3 (N/k)^2)

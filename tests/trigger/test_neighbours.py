@@ -1,23 +1,15 @@
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
+from hgcal_ae.datasets.module_rows import ModuleRows
+from hgcal_ae.datasets.trigger_cells import read_trigger_cells
 from hgcal_ae.detector.setups import detector_setup
+from hgcal_ae.detector.trigger_cells import tc_pitch_cm
 from hgcal_ae.errors import ConfigError, DataError
-from hgcal_ae.trigger.dataset import (
-    TriggerDatasetConfig,
-    make_trigger_dataset,
-    read_trigger_dataset,
-)
-from hgcal_ae.trigger.neighbours import (
-    border_charges,
-    border_geometry,
-    layer_split,
-    tc_pitch_cm,
-)
+from hgcal_ae.study.showers import TriggerDatasetConfig, make_trigger_dataset
+from hgcal_ae.trigger.neighbours import border_charges, border_geometry, layer_split
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +24,7 @@ def simulated(tmp_path_factory):
         energies_gev=(20.0, 100.0), events_per_energy=3, events_per_group=1
     )
     make_trigger_dataset(config, path)
-    return read_trigger_dataset(path)[0]
+    return read_trigger_cells(path)[0]
 
 
 def _rotate(xy, degrees):
@@ -43,7 +35,7 @@ def _rotate(xy, degrees):
 
 def test_tc_pitch_is_the_ecoder_spacing():
     for name in ("ld8", "hd8"):
-        assert tc_pitch_cm(detector_setup(name)) == pytest.approx(2.4168015, abs=1e-5)
+        assert tc_pitch_cm(name) == pytest.approx(2.4168015, abs=1e-5)
 
 
 def test_adjacent_modules_of_the_tiling(ld8):
@@ -91,7 +83,7 @@ def test_slots_rotate_with_the_layout(ld8):
     by_side = xy.reshape(6, 4, 2)
     for j in range(6):  # 120 degrees: the TC map's own symmetry, exact
         np.testing.assert_allclose(_rotate(by_side[j], 120), by_side[(j + 2) % 6], atol=1e-9)
-    half_tc = 0.55 * tc_pitch_cm(detector_setup("ld8"))
+    half_tc = 0.55 * tc_pitch_cm("ld8")
     for j in range(6):  # 60 degrees: slot (j, i) lands on slot (j + 1, i) within half a TC
         rotated = _rotate(by_side[j], 60)
         moved = np.linalg.norm(rotated[:, None] - by_side[(j + 1) % 6][None], axis=-1)
@@ -118,16 +110,16 @@ def _hand_rows():
 
 def test_gathered_charges_come_from_the_right_rows(ld8):
     event, layer, module, tc = _hand_rows()
-    out = border_charges((event, layer, module, tc), "ld8")
+    out = border_charges(ModuleRows.build(event, layer, module, tc), "ld8")
     assert out.shape == (4, 24)
     expected = np.zeros((4, 24))
     expected[0, 0:4] = tc[1, ld8.side_tc[0]]  # module 1 lies across side 0 of module 0
     expected[1, 12:16] = tc[0, ld8.side_tc[3]]  # module 0 lies across side 3 of module 1
     # module 2 has charge only in layer 3 and module 1 of event 1 has no neighbour row: zeros
     np.testing.assert_array_equal(out, expected)
-    # row order does not matter, and a TriggerData-like object works as well
+    # row order does not matter
     perm = np.array([3, 1, 0, 2])
-    rows = SimpleNamespace(event=event[perm], layer=layer[perm], module=module[perm], tc=tc[perm])
+    rows = ModuleRows.build(event[perm], layer[perm], module[perm], tc[perm])
     np.testing.assert_array_equal(border_charges(rows, ld8), expected[perm])
 
 
@@ -155,18 +147,22 @@ def test_gathered_charges_on_simulated_showers(simulated, ld8):
         (
             lambda e, la, m, t: (e, la, m, np.where(t == 5.0, np.nan, t)),
             DataError,
-            "finite charges",
+            "NaN or infinite charges in 1 of 4 rows",
         ),
-        (lambda e, la, m, t: (e, la, m, -t), DataError, "non-negative"),
+        (lambda e, la, m, t: (e, la, m, -t), DataError, "charges >= 0"),
         (lambda e, la, m, t: (e[:3], la, m, t), ConfigError, r"'event' must have shape \(4,\)"),
-        (lambda e, la, m, t: (e, la, m, t[:, :40]), ConfigError, r"'tc' must have shape \(M, 48\)"),
+        (
+            lambda e, la, m, t: (e, la, m, t[:, :40]),
+            ConfigError,
+            "must have 48 TCs per row, got 40",
+        ),
         (lambda e, la, m, t: (e, la, m + 5, t), ConfigError, r"'module' must lie in 0\.\.6"),
         (lambda e, la, m, t: (e * 0, la * 0 + 1, m * 0, t), DataError, "two rows for event 0"),
     ],
 )
 def test_bad_rows_are_refused(change, error, message):
     with pytest.raises(error, match=message):
-        border_charges(change(*_hand_rows()), "ld8")
+        border_charges(ModuleRows.build(*change(*_hand_rows())), "ld8")
 
 
 def test_split_fractions_sum_to_one(rng):
@@ -175,7 +171,7 @@ def test_split_fractions_sum_to_one(rng):
     module = np.tile([0, 1, 0, 4], 30)
     tc = rng.exponential(1.0, (120, 48)) * rng.random((120, 1)) ** 3
     tc[2:4] = 0.0  # event 0, layer 3 has no energy
-    s = layer_split((event, layer, module, tc), threshold=0.9)
+    s = layer_split(ModuleRows.build(event, layer, module, tc), threshold=0.9)
     assert s.group_event.size == 60 and (s.group_modules == 2).all()
     sums = np.bincount(s.row_group, weights=np.nan_to_num(s.row_fraction), minlength=60)
     np.testing.assert_allclose(np.delete(sums, 1), 1.0, rtol=1e-12)

@@ -36,7 +36,7 @@ def add_occupancy_option(p: argparse.ArgumentParser) -> None:
 
 def check_occupancy(value: str) -> str:
     from hgcal_ae.errors import ConfigError
-    from hgcal_ae.workflows.study import OCCUPANCIES
+    from hgcal_ae.study.showers import OCCUPANCIES
 
     if value not in OCCUPANCIES:
         msg = f"unknown occupancy {value!r}; expected one of {', '.join(OCCUPANCIES)}"
@@ -48,6 +48,7 @@ def _study(args: argparse.Namespace) -> int:
     from hgcal_ae.atomic import ensure_dir
     from hgcal_ae.models.device import resolve_device
     from hgcal_ae.study.presets import study_preset
+    from hgcal_ae.study.report import answer_text
     from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
 
     preset = study_preset(args.preset)
@@ -62,15 +63,13 @@ def _study(args: argparse.Namespace) -> int:
     report = StudyReport(**common)
     run_workflow([*trainings, EvaluateCompression(**common), report], args)
     summary = json.loads(Path(report.output()["summary.json"].path).read_text(encoding="utf-8"))
-    answer = summary["smallest_latent_dim"]
     print(
         f"{summary['n_test_events']} test events, {summary['n_test_modules']} modules; {len(summary['rows'])} algorithm settings"
     )
-    print(f"smallest latent dim: {answer['smallest_latent_dim']} ({answer['criterion']})")
-    shape = summary["smallest_latent_dim_by_shape"]
-    print(f"smallest latent dim by shape: {shape['smallest_latent_dim']} ({shape['criterion']})")
+    print(f"smallest latent dim by energy: {answer_text(summary['smallest_latent_dim'])}")
+    print(f"smallest latent dim by shape: {answer_text(summary['smallest_latent_dim_by_shape'])}")
     for c in summary["ae_versus_baselines"]:
-        print(f"  {c['n_elinks']} e-links: AE {c['autoencoder']} vs {c['baseline']}: EMD {c['emd_ae_cm']:.3f} vs "
+        print(f"  {c['n_elinks']} e-links: {c['autoencoder']} vs {c['baseline']}: EMD {c['emd_ae_cm']:.3f} vs "
               f"{c['emd_baseline_cm']:.3f} cm -> AE {'better' if c['ae_better_emd'] else 'worse'}")  # fmt: skip
     print(f"done: the report is in {Path(report.output()['summary.json'].path).parent}")
     return 0

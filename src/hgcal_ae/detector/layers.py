@@ -31,6 +31,7 @@ import numpy.typing as npt
 from hgcal_ae.errors import ConfigError
 
 __all__ = [
+    "ADC_PER_MIP",
     "CUW_READINGS",
     "MIP_KEV_300UM",
     "N_LAYERS",
@@ -44,6 +45,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 MIP_KEV_300UM = 84.9  # MIP deposit in 300 um Si [keV]: [TB] processSim.py, [MB] MIPtoGeV
+ADC_PER_MIP = 45.0  # high gain 0.0222222 MIP per ADC, [TB] calibration file (physics.md §2.2)
 N_LAYERS = 28  # CE-E sampling layers, 14 double-sided cassettes [TQ], [G4ex]
 CUW_READINGS = ("analysis", "W75Cu25", "as_coded")
 Z_SOURCES = ("g4", "prompt_reco")

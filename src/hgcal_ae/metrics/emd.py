@@ -4,7 +4,6 @@ Public API::
 
     emd(a, b, coords=None, *, unit=1.0, parallel=True) -> (N,)   # a, b: (N, 48) TC charges
     default_tc_coords() -> (48, 2)                   # TC centres of the 8" LD wafer [cm]
-    DEFAULT_TC_COORDS                                # the same array, resolved on first use
 
 The quality measure of the ECON-T compression study (reference/econt.md section 5; Ecoder
 ``utils/metrics.py``): each row of ``a`` (input) and ``b`` (reconstruction) is normalised to
@@ -33,7 +32,6 @@ cache under ``__pycache__``; later processes load them in about 0.3 s).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numba
@@ -41,14 +39,15 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
+from hgcal_ae.detector.trigger_cells import tc_coords
 from hgcal_ae.errors import ConfigError
 
-__all__ = ["DEFAULT_TC_LAYOUT", "N_TC", "default_tc_coords", "emd"]
+__all__ = ["DEFAULT_TC_LAYOUT", "default_tc_coords", "emd"]
 
 FloatArray = npt.NDArray[np.float64]
 
-N_TC = 48  # trigger cells per module (ECON-T input)
-DEFAULT_TC_LAYOUT = "ld8"  # 8-inch low-density wafer, hgcal_ae.trigger.cells
+DEFAULT_TC_LAYOUT = "ld8"  # 8-inch low-density wafer, hgcal_ae.detector.trigger_cells
 EMPTY_INPUT = -1.0  # Ecoder sentinel: the input row sums to zero
 EMPTY_OUTPUT = -0.5  # Ecoder sentinel: the output row sums to zero (input not empty)
 
@@ -61,46 +60,12 @@ _COST_TOL = 1e-11
 _MAX_PIVOTS = 1_000_000  # safety net only; Bland's rule terminates long before
 
 
-@functools.cache
 def default_tc_coords() -> FloatArray:
-    """TC centres of the 8-inch low-density wafer, the default geometry of :func:`emd`.
+    """TC centres ``(48, 2)`` of the 8-inch low-density wafer [cm], the default of :func:`emd`.
 
-    Returns
-    -------
-    ndarray, shape (48, 2), float64, read-only
-        ``(x, y)`` of every trigger cell [cm], from
-        ``hgcal_ae.trigger.cells.trigger_cell_map("ld8")``.
-
-    Raises
-    ------
-    ConfigError
-        If the trigger-cell map is not available (pass ``coords`` explicitly instead) or does
-        not give 48 cells.
+    The same read-only array as :func:`hgcal_ae.detector.trigger_cells.tc_coords` ``("ld8")``.
     """
-    try:
-        from hgcal_ae.trigger.cells import trigger_cell_map
-    except ImportError as exc:
-        msg = (
-            "no default trigger-cell geometry: hgcal_ae.trigger.cells.trigger_cell_map is not "
-            f"available ({exc}); pass coords=<(48, 2) array of TC centres> to emd()"
-        )
-        raise ConfigError(msg) from exc
-    tc_map = trigger_cell_map(DEFAULT_TC_LAYOUT)
-    coords = np.column_stack(
-        [np.asarray(tc_map.tc_x_cm, dtype=np.float64), np.asarray(tc_map.tc_y_cm, dtype=np.float64)]
-    )
-    _check_coords(coords, f"trigger_cell_map({DEFAULT_TC_LAYOUT!r})")
-    coords.flags.writeable = False
-    return coords
-
-
-def __getattr__(name: str) -> Any:
-    # DEFAULT_TC_COORDS is resolved on first access, so that importing this module does not
-    # need the trigger-cell map (PEP 562).
-    if name == "DEFAULT_TC_COORDS":
-        return default_tc_coords()
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
+    return tc_coords(DEFAULT_TC_LAYOUT)
 
 
 def emd(

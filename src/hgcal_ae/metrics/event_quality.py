@@ -7,10 +7,10 @@ Public API::
                      *, weights_mev=None) -> (x, y)                               # [cm]
     event_longitudinal_profile(event, layer, tc, n_events, weights_mev=None) -> (n_events, 28)
     event_shower_max(profile, x0) -> (n_events,)                                  # [X0]
-    compare_events(reference, decoded, setup, true_energy, *, true_x=None, true_y=None)
+    compare_events(reference, decoded, setup)
         -> {"summary": plain-JSON dict, "events": dict of (n_events,) arrays}
 
-Inputs are module rows as :class:`hgcal_ae.trigger.cells.ModuleTCs` holds them: ``event``
+Inputs are module rows as :class:`hgcal_ae.datasets.module_rows.ModuleRows` holds them: ``event``
 (M,) 0-based event index (any order), ``layer`` (M,) 1..28, ``module`` (M,) index into the
 layer tiling and ``tc`` (M, 48) TC charges [MIP].  A TC sits in the layer frame at its wafer
 centre plus its position in the sensor frame (``detector.tiling.global_cell_centres``).
@@ -27,19 +27,20 @@ shape.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from hgcal_ae.detector.layers import gev_per_mip
+from hgcal_ae.datasets.module_rows import ModuleRows
+from hgcal_ae.detector.layers import N_LAYERS, gev_per_mip
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
+from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.fits import MIN_CORE_ENTRIES, gaussian_core, resolution_fit
 from hgcal_ae.metrics.shower_shapes import profile_t_max
 
 __all__ = [
-    "N_LAYERS",
-    "ModuleRows",
     "compare_events",
     "event_barycentre",
     "event_energy",
@@ -49,18 +50,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-N_LAYERS = 28  # CE-E layers (physics.md section 1.3)
-N_TC = 48
-
-
-class ModuleRows(Protocol):
-    """What :func:`compare_events` reads of its inputs (e.g. ``ModuleTCs``)."""
-
-    event: Any
-    layer: Any
-    module: Any
-    tc: Any
 
 
 # -- input checks ----------------------------------------------------------------------------
@@ -246,13 +235,10 @@ def event_shower_max(profile: npt.ArrayLike, x0: npt.ArrayLike) -> FloatArray:
 
 
 def _event_quantities(rows: ModuleRows, setup: Any, n: int, name: str) -> dict[str, FloatArray]:
-    from hgcal_ae.trigger.cells import trigger_cell_map  # trigger/ is above metrics/ in the flow
-
-    try:
-        event, layer, module, tc = rows.event, rows.layer, rows.module, rows.tc
-    except AttributeError as exc:
-        msg = f"{name} must be module rows with event, layer, module and tc (ModuleTCs), got {type(rows).__name__}"
-        raise ConfigError(msg) from exc
+    if not isinstance(rows, ModuleRows):
+        msg = f"{name} must be ModuleRows, got {type(rows).__name__}"
+        raise ConfigError(msg)
+    event, layer, module, tc = rows.event, rows.layer, rows.module, rows.tc
     tc_map, w = trigger_cell_map(setup.lattice.name), setup.stack.dedx_weight_mev
     x, y = event_barycentre(
         event, layer, module, tc, n, tc_map.tc_x_cm, tc_map.tc_y_cm,
@@ -306,13 +292,7 @@ def _json(values: npt.ArrayLike) -> list[float | None]:
 
 
 def compare_events(
-    reference: ModuleRows,
-    decoded: ModuleRows,
-    setup: Any,
-    true_energy: npt.ArrayLike,
-    *,
-    true_x: npt.ArrayLike | None = None,
-    true_y: npt.ArrayLike | None = None,
+    reference: ModuleRows, decoded: ModuleRows, setup: Any
 ) -> dict[str, dict[str, Any]]:
     """Energy, position and shower-depth quality of decoded showers against the uncompressed TCs.
 
@@ -331,14 +311,12 @@ def compare_events(
     ----------
     reference, decoded : ModuleRows
         Module rows (``event``, ``layer``, ``module``, ``tc`` [MIP]) of the uncompressed and
-        decoded TCs, e.g. :class:`~hgcal_ae.trigger.cells.ModuleTCs`; the rows may differ.
+        decoded TCs of the same events (the rows may differ).  The reference's truth is used:
+        ``true_energy_gev`` (> 0; events are grouped by its distinct values) and, when every
+        event has one, the true impact point ``true_x_cm``, ``true_y_cm`` in the layer frame.
     setup : DetectorSetup
         An 8-inch set-up: ``lattice.name`` (TC map), ``tiling.x_cm/y_cm``,
         ``stack.dedx_weight_mev`` and ``stack.x0_cumulative``.
-    true_energy : array_like, shape (n_events,)
-        Beam energy of each event [GeV] (> 0); events are grouped by its distinct values.
-    true_x, true_y : array_like, shape (n_events,), optional
-        True impact position in the layer frame [cm] (both or neither).
 
     Returns
     -------
@@ -351,17 +329,22 @@ def compare_events(
     Raises
     ------
     ConfigError
-        On malformed rows (see :func:`event_energy`), beam energies not finite and > 0, or
-        only one of ``true_x``/``true_y``.
+        On rows that are not ModuleRows, events that differ between the two sides, or
+        beam energies not finite and > 0.
     """
-    e_true = _vector(true_energy, "true_energy")
+    if not isinstance(reference, ModuleRows):
+        msg = f"reference must be ModuleRows, got {type(reference).__name__}"
+        raise ConfigError(msg)
+    e_true = _vector(reference.true_energy_gev, "true_energy_gev")
     if (e_true <= 0).any():
-        msg = f"true_energy must be beam energies > 0 GeV, got minimum {float(e_true.min())!r}"
+        msg = f"true_energy_gev must be beam energies > 0 GeV, got minimum {float(e_true.min())!r}"
         raise ConfigError(msg)
     n = e_true.size
-    if (true_x is None) != (true_y is None):
-        msg = "give both true_x and true_y (true impact position [cm]) or neither"
+    if isinstance(decoded, ModuleRows) and decoded.n_events != n:
+        msg = f"decoded rows have {decoded.n_events} events, the reference {n}: compare the same events"
         raise ConfigError(msg)
+    known = np.isfinite(reference.true_x_cm).all() and np.isfinite(reference.true_y_cm).all()
+    true_x, true_y = (reference.true_x_cm, reference.true_y_cm) if known else (None, None)
     sides = {"reference": _event_quantities(reference, setup, n, "reference")}
     sides["decoded"] = _event_quantities(decoded, setup, n, "decoded")
     ev = {

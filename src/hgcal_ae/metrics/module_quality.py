@@ -28,8 +28,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
 from hgcal_ae.errors import ConfigError
-from hgcal_ae.metrics.emd import N_TC, check_charges, default_tc_coords, emd
+from hgcal_ae.metrics.emd import check_charges, default_tc_coords, emd
 
 __all__ = [
     "centroid_shift",

@@ -35,7 +35,7 @@ and border inputs 0.
 the decoded shape is rescaled to the transmitted 9-bit 5E4M module sum, and decoded TCs below
 ``zero_suppress`` are dropped, the largest TC always kept.  Zero suppression comes before the
 final rescaling, so no energy leaves the module: both use
-:func:`~hgcal_ae.models.module_training.to_module_sum`.
+:func:`~hgcal_ae.trigger.transmission.to_module_sum`.
 """
 
 from __future__ import annotations
@@ -49,14 +49,16 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder, _QuantisedLinear
 from hgcal_ae.models.module_losses import module_loss
-from hgcal_ae.models.module_training import ModuleTrainingConfig, module_inputs, to_module_sum
+from hgcal_ae.models.module_training import ModuleTrainingConfig, module_inputs
 from hgcal_ae.models.quantisation import quantise_unsigned
 from hgcal_ae.models.training import EpochRecord, LoopResult, fit
 from hgcal_ae.trigger.images import from_image_8x8
 from hgcal_ae.trigger.normalisation import quantise_inputs
+from hgcal_ae.trigger.transmission import to_module_sum
 
 __all__ = [
     "BORDER_INPUT_MAX",
@@ -68,7 +70,6 @@ __all__ = [
     "train_border_autoencoder",
 ]
 
-N_TC = 48
 BORDER_INPUT_MAX = 2.0  # largest quantised image input (sumlog2 inputs < 2, rounded to 1/256)
 _MAX_BORDER = 512
 

@@ -35,12 +35,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.models.quantisation import quantise_unsigned, quantise_weights
 
 __all__ = ["DECODER_HEADS", "ModuleAEConfig", "ModuleAutoencoder", "image_mask"]
 
-N_TRIGGER_CELLS = 48
 DECODER_HEADS = ("softmax", "sigmoid")
 
 

@@ -9,7 +9,7 @@ holds no trigger cell, is ignored) and return a scalar averaged over the batch.
   4·L1 + 2·L2 + L3 with the weighted error on single trigger cells (L1), on 2x2 super-cells
   (L2) and on the three 4x4 blocks (L3).  L2 has Ecoder's 36 super-cells: the 27 2x2 windows
   inside the three blocks and 9 across the block boundaries.  The 9 are taken from this
-  project's TC geometry (:func:`~hgcal_ae.trigger.cells.trigger_cell_map`, ``"ld8"``): along
+  project's TC geometry (:func:`~hgcal_ae.detector.trigger_cells.trigger_cell_map`, ``"ld8"``): along
   each of the three boundaries between rhombi, the 4 TCs of either side that face each other
   (centres 2.18 cm apart), ordered from the wafer centre outwards, give 3 windows of two
   facing pairs.  Each super-cell's weight is 0.25 · Σ 1/(super-cells its TC enters), the rule
@@ -27,6 +27,7 @@ import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 
+from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError
 
 __all__ = ["MODULE_LOSSES", "module_loss"]
@@ -60,8 +61,6 @@ def _supercells() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     numpy only, computed at the first call: a torch operation at import time would start
     torch's OpenMP pool in the parent process, and luigi's forked workers would then hang in it.
     """
-    from hgcal_ae.trigger.cells import trigger_cell_map  # here: no geometry work at import
-
     groups = [
         [16 * r + 4 * i + j, 16 * r + 4 * i + j + 1, 16 * r + 4 * i + j + 4, 16 * r + 4 * i + j + 5]
         for r in range(3)

@@ -1,15 +1,24 @@
-"""Training and running the module autoencoder on trigger-cell data.
+"""Training, running, saving and loading the module autoencoder on trigger-cell data.
 
-The ECON-T input chain (econt.md §2): a module's 48 TC charges are divided by the module sum
-rounded down to a power of two, rounded to 8-bit inputs (steps of 1/256) and laid out as the
-8x8 image.  The off-detector chain: the decoder's image goes back to 48 normalised values,
-which are rescaled so that their sum is the transmitted module sum (9-bit 5E4M;
-``preserveModuleSum``, OW train.py / CMSSW), and decoded values below a zero-suppression
-threshold (0.1 MIP_T in CMSSW) are dropped.
+Public API::
+
+    ModuleTrainingConfig(latent_dim=16, latent_bits=9, loss="telescope", epochs=20, ...)
+    train_module_autoencoder(config, train_tc, val_tc, *, device="cpu", checkpoint=None, ...)
+    module_inputs(tc) -> (images (N, 1, 8, 8) tensor, scale (N,))
+    decode_shapes(model, tc) -> (N, 48)          # the decoder's output per module
+    decode_modules(model, tc, *, lsb, zero_suppress=0.0) -> (N, 48)   # what the trigger sees
+    autoencoder_output(model, tc, n_elinks, *, lsb, zero_suppress=0.0) -> AlgorithmOutput
+    save_module_ae(path, model, config, history) / load_module_ae(path) -> ModuleAutoencoder
+    saved_training_config(path) -> ModuleTrainingConfig | None
+
+The ECON-T chain around the network (inputs, module sum, zero suppression, the AE frame) is
+:mod:`hgcal_ae.trigger.transmission`; this module runs the network inside it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,22 +27,23 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from hgcal_ae.errors import ConfigError
+from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder
 from hgcal_ae.models.module_losses import module_loss
-from hgcal_ae.models.training import EpochRecord, LoopResult, fit
-from hgcal_ae.trigger.autoencoder_budget import autoencoder_bits, check_autoencoder_fits
-from hgcal_ae.trigger.baselines import ELINK_BITS, AlgorithmOutput
-from hgcal_ae.trigger.formats import SUM_5E4M
-from hgcal_ae.trigger.images import from_image_8x8, to_image_8x8
-from hgcal_ae.trigger.normalisation import normalise_sumlog2, quantise_inputs
+from hgcal_ae.models.training import EpochRecord, LoopResult, fit, save_torch
+from hgcal_ae.trigger.baselines import AlgorithmOutput
+from hgcal_ae.trigger.images import from_image_8x8
+from hgcal_ae.trigger.transmission import encoder_inputs, to_module_sum, transmit_autoencoder
 
 __all__ = [
     "ModuleTrainingConfig",
     "autoencoder_output",
     "decode_modules",
+    "decode_shapes",
+    "load_module_ae",
     "module_inputs",
-    "to_module_sum",
+    "save_module_ae",
+    "saved_training_config",
     "train_module_autoencoder",
 ]
 
@@ -73,10 +83,12 @@ class ModuleTrainingConfig:
 
 
 def module_inputs(tc: npt.ArrayLike) -> tuple[torch.Tensor, npt.NDArray[np.float64]]:
-    """ECON-T encoder inputs of modules: 8x8 images ``(N, 1, 8, 8)`` and the sumlog2 scales ``(N,)``."""
-    normalised, scale = normalise_sumlog2(np.asarray(tc, dtype=np.float64))
-    images = to_image_8x8(quantise_inputs(normalised))
-    return torch.from_numpy(images.astype(np.float32)).unsqueeze(1), scale
+    """ECON-T encoder inputs of modules: 8x8 images ``(N, 1, 8, 8)`` and the sumlog2 scales ``(N,)``.
+
+    See :func:`hgcal_ae.trigger.transmission.encoder_inputs`; NaN charges raise DataError.
+    """
+    images, scale = encoder_inputs(tc)
+    return torch.from_numpy(images).unsqueeze(1), scale
 
 
 def train_module_autoencoder(
@@ -123,13 +135,19 @@ def train_module_autoencoder(
 
 
 @torch.no_grad()
+def decode_shapes(
+    model: ModuleAutoencoder, tc: npt.ArrayLike, *, batch_size: int = 65536
+) -> npt.NDArray[np.float64]:
+    """Encode and decode modules: the decoder's output ``(N, 48)`` for inputs ``tc`` ``(N, 48)``."""
+    device = next(model.parameters()).device
+    model.eval()
+    images, _ = module_inputs(tc)
+    decoded = torch.cat([model(b.to(device)).cpu() for b in images.split(batch_size)])
+    return from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))
+
+
 def decode_modules(
-    model: ModuleAutoencoder,
-    tc: npt.ArrayLike,
-    *,
-    lsb: float,
-    zero_suppress: float = 0.0,
-    batch_size: int = 65536,
+    model: ModuleAutoencoder, tc: npt.ArrayLike, *, lsb: float, zero_suppress: float = 0.0
 ) -> npt.NDArray[np.float64]:
     """Encode, transmit and decode modules: the TC charges the trigger sees, ``(N, 48)``.
 
@@ -144,36 +162,7 @@ def decode_modules(
         rest rescaled to the transmitted sum (CMSSW: 0.1 MIP_T).
     """
     tc = np.asarray(tc, dtype=np.float64)
-    device = next(model.parameters()).device
-    model.eval()
-    images, _ = module_inputs(tc)
-    decoded = torch.cat([model(b.to(device)).cpu() for b in images.split(batch_size)])
-    shape = from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))
-    return to_module_sum(shape, tc, lsb=lsb, zero_suppress=zero_suppress)
-
-
-def to_module_sum(
-    shape: npt.NDArray[np.float64],
-    tc: npt.NDArray[np.float64],
-    *,
-    lsb: float,
-    zero_suppress: float = 0.0,
-) -> npt.NDArray[np.float64]:
-    """Decoded shapes ``(N, 48)`` to the charges the trigger sees, with the transmitted sum.
-
-    The module sum of ``tc`` is sent as a 9-bit 5E4M code (``lsb`` per count).  Zero suppression
-    comes first, then the rescaling to the transmitted sum, so that suppressing the decoder's
-    faint haze moves no energy out of the module; the largest TC is always kept.
-    """
-    module_sum = SUM_5E4M.quantise(tc.sum(axis=1), lsb=lsb)
-    total = shape.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scaled = np.where(total[:, None] > 0, shape * (module_sum / total)[:, None], 0.0)
-    largest = scaled == scaled.max(axis=1, keepdims=True)  # a module keeps at least one TC
-    kept = np.where((scaled >= zero_suppress) | largest, shape, 0.0)
-    kept_total = kept.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(kept_total[:, None] > 0, kept * (module_sum / kept_total)[:, None], 0.0)
+    return to_module_sum(decode_shapes(model, tc), tc, lsb=lsb, zero_suppress=zero_suppress)
 
 
 def autoencoder_output(
@@ -184,24 +173,64 @@ def autoencoder_output(
     lsb: float,
     zero_suppress: float = 0.0,
 ) -> AlgorithmOutput:
-    """The AE as one ECON-T algorithm, comparable with :mod:`hgcal_ae.trigger.baselines`.
+    """The AE as one ECON-T algorithm (:func:`~hgcal_ae.trigger.transmission.transmit_autoencoder`).
 
     Raises
     ------
     ConfigError
-        If the latent code does not fit ``n_elinks`` (see ``check_autoencoder_fits``).
+        If the latent code does not fit ``n_elinks``.
     """
     cfg = model.config
-    check_autoencoder_fits(cfg.latent_dim, cfg.latent_bits, n_elinks)
-    reconstructed = decode_modules(model, tc, lsb=lsb, zero_suppress=zero_suppress)
-    bits = np.full(
-        len(reconstructed), autoencoder_bits(cfg.latent_dim, cfg.latent_bits), dtype=np.int64
+    tc = np.asarray(tc, dtype=np.float64)
+    shapes = decode_shapes(model, tc)
+    return transmit_autoencoder(
+        shapes, tc, n_elinks, cfg.latent_dim, cfg.latent_bits, lsb=lsb, zero_suppress=zero_suppress
     )
-    return AlgorithmOutput(
-        name="autoencoder",
-        reconstructed=reconstructed,
-        bits=bits,
-        fits=bits <= ELINK_BITS * n_elinks,
-        n_elinks=n_elinks,
-        setting=f"{n_elinks} eTx, latent {cfg.latent_dim}x{cfg.latent_bits} bits",
-    )
+
+
+def save_module_ae(
+    path: str | os.PathLike[str],
+    model: ModuleAutoencoder,
+    config: ModuleTrainingConfig,
+    history: list[EpochRecord],
+) -> Path:
+    """Write a trained module AE (``model.pt``: settings, weights, history), atomically."""
+    payload = {
+        "config": dataclasses.asdict(config),
+        "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+        "history": [dataclasses.asdict(r) for r in history],
+    }
+    return save_torch(Path(path), payload)
+
+
+def load_module_ae(path: str | os.PathLike[str]) -> ModuleAutoencoder:
+    """Load a module AE written by :func:`save_module_ae`, on the CPU, in eval mode.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, truncated or not a module-AE file.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+        c = payload["config"]
+        config = ModuleAEConfig(
+            latent_dim=c["latent_dim"], latent_bits=c["latent_bits"], filters=c["filters"],
+            quantised_weights=c["quantised_weights"],
+            decoder_head=c.get("decoder_head", "sigmoid"),  # files from before the choice
+        )  # fmt: skip
+        model = ModuleAutoencoder(config)
+        model.load_state_dict(payload["state_dict"])
+    except (OSError, KeyError, RuntimeError, EOFError, TypeError, ValueError) as exc:
+        msg = f"cannot load module autoencoder {str(path)!r} ({type(exc).__name__}: {exc}); expected a model.pt written by the study — delete it and run again"
+        raise DataError(msg) from exc
+    return model.eval()
+
+
+def saved_training_config(path: str | os.PathLike[str]) -> ModuleTrainingConfig | None:
+    """The settings a saved module AE was trained with; None if the file is unreadable."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+        return ModuleTrainingConfig(**payload["config"])
+    except Exception:  # unreadable, foreign or from another version: not this training
+        return None

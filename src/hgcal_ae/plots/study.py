@@ -13,14 +13,15 @@ import numpy.typing as npt
 from matplotlib.colors import LogNorm
 
 from hgcal_ae.plots.style import house_style, new_figure, save_figure
+from hgcal_ae.trigger.baselines import ALGORITHM_LABELS, ELINK_BITS
 
-__all__ = ["pareto_plot", "trigger_cell_display"]
+__all__ = ["emd_occupancy_plot", "pareto_plot", "trigger_cell_display"]
 
-ELINK_BITS = 32
 MARKERS = {
     "autoencoder": "o",
     "best_choice": "s",
-    "super_trigger_cells": "^",
+    "stc_2x2": "^",
+    "stc_4x4": "v",
     "threshold_sum": "D",
     "repeater": "P",
 }
@@ -48,6 +49,7 @@ def pareto_plot(
     label: str,
     lower_is_better: bool = True,
     reference: float | None = None,
+    reference_label: str = "reference",
 ) -> Path:
     """Quality ``quantity`` of every algorithm setting against its bits per bunch crossing.
 
@@ -58,8 +60,8 @@ def pareto_plot(
         ``quantity``; rows with a missing or non-finite value are skipped.
     label
         Axis label of the quantity, with its unit.
-    reference
-        Value of the uncompressed trigger cells, drawn as a horizontal line.
+    reference, reference_label
+        A reference value (the Repeater's), drawn as a horizontal line, and its legend entry.
     """
     points = [r for r in rows if r.get(quantity) is not None and np.isfinite(r[quantity])]
     with house_style():
@@ -73,7 +75,7 @@ def pareto_plot(
             return save_figure(fig, path)
         for algorithm in sorted({r["algorithm"] for r in points}):
             sel = [r for r in points if r["algorithm"] == algorithm]
-            ax.scatter([r["bits"] for r in sel], [r[quantity] for r in sel], label=algorithm.replace("_", " "),
+            ax.scatter([r["bits"] for r in sel], [r[quantity] for r in sel], label=ALGORITHM_LABELS.get(algorithm, algorithm),
                        marker=MARKERS.get(algorithm, "x"), s=36, alpha=0.85)  # fmt: skip
         x = np.array([r["bits"] for r in points], dtype=float)
         y = np.array([r[quantity] for r in points], dtype=float)
@@ -82,7 +84,7 @@ def pareto_plot(
         for n in range(1, int(x.max() // ELINK_BITS) + 2):
             ax.axvline(n * ELINK_BITS, color="0.8", lw=0.8, zorder=0)
         if reference is not None:
-            ax.axhline(reference, color="k", lw=1, ls=":", label="uncompressed")
+            ax.axhline(reference, color="k", lw=1, ls=":", label=reference_label)
         ax.set_xlabel("bits per bunch crossing per module (grey lines: e-links × 32)")
         ax.set_ylabel(label)
         ax.legend(fontsize=8)
@@ -139,8 +141,7 @@ def emd_occupancy_plot(
     from the rows' ``emd_by_occupancy`` (:func:`hgcal_ae.study.evaluate.evaluate_output`).
     """
     at_n = [r for r in rows if r.get("n_elinks") == n_elinks and r.get("emd_by_occupancy")]
-    chosen = [r for r in at_n if r["algorithm"] in ("best_choice", "super_trigger_cells_4",
-                                                    "super_trigger_cells_16")]  # fmt: skip
+    chosen = [r for r in at_n if r["algorithm"] in ("best_choice", "stc_2x2", "stc_4x4")]
     aes = [r for r in at_n if r["algorithm"] == "autoencoder" and r.get("emd_mean_cm") is not None]
     if aes:
         chosen.append(min(aes, key=lambda r: r["emd_mean_cm"]))
@@ -154,10 +155,7 @@ def emd_occupancy_plot(
             labels = [f"{a}–{b - 1}" for a, b in itertools.pairwise(edges)]
             labels.append(f"≥ {edges[-1]}")
             y = [np.nan if v is None else v for v in occ["emd_mean_cm"]]
-            name = row["algorithm"].replace("_", " ")
-            if row["algorithm"] == "autoencoder":
-                name = f"AE {row['latent_dim']}×{row['latent_bits']} bits"
-            ax.plot(range(len(y)), y, marker="o", label=f"{name} ({row['bits']:.0f} bits)")
+            ax.plot(range(len(y)), y, marker="o", label=f"{row['label']} ({row['bits']:.0f} bits)")
         if labels:
             n = chosen[0]["emd_by_occupancy"]["n_modules"]
             ax.set_xticks(range(len(labels)),

@@ -12,15 +12,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
 from scipy import special
 
 from hgcal_ae.datasets.events import EventBatch
-from hgcal_ae.detector.layers import gev_per_mip
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.simulation.showers import CellDeposits, ShowerModel
 
-__all__ = ["DEFAULT_NOISE_MIP", "DEFAULT_THRESHOLD_MIP", "digitise", "reconstruct_energy"]
+__all__ = ["DEFAULT_NOISE_MIP", "DEFAULT_THRESHOLD_MIP", "digitise"]
 
 DEFAULT_NOISE_MIP = 1.0 / 6.0  # [TB] processSim.py energyNoiseResolution
 DEFAULT_THRESHOLD_MIP = 0.5  # [TB] NoiseThreshold, [GV]
@@ -102,20 +100,3 @@ def digitise(
         z_cm=setup.stack.z_mm[layer_index] / 10.0,
         energy_mip=energy,
     )
-
-
-def reconstruct_energy(
-    batch: EventBatch, dedx_weight_mev: npt.ArrayLike
-) -> npt.NDArray[np.float64]:
-    """Event energy [GeV] = Σ_hits E_MIP · (84.9 keV + w_L) ([MB] config.py), shape (n_events,).
-
-    Parameters
-    ----------
-    batch
-        Hits with layers 1..len(weights).
-    dedx_weight_mev
-        dE/dx weight of each layer [MeV], e.g. ``LayerStack.dedx_weight_mev``.
-    """
-    per_mip = gev_per_mip(dedx_weight_mev)
-    per_hit = batch.energy_mip.astype(np.float64) * per_mip[batch.layer.astype(np.int64) - 1]
-    return np.bincount(batch.event_index_of_hits(), weights=per_hit, minlength=batch.n_events)

@@ -49,11 +49,22 @@ from hgcal_ae.simulation.gflash import (
 from hgcal_ae.simulation.landau import MIP_KEV, sample_deposits_mip
 from hgcal_ae.simulation.medium import SamplingMedium
 
-__all__ = ["PARTICLES", "BeamConfig", "CellDeposits", "ShowerModel", "simulate_deposits"]
+__all__ = [
+    "MAX_ENERGY_GEV",
+    "PARTICLES",
+    "BeamConfig",
+    "CellDeposits",
+    "ShowerModel",
+    "simulate_deposits",
+]
 
 PARTICLES: dict[str, int] = {"e-": 11, "e+": -11, "gamma": 22}  # PDG codes
 STEEL_CASE_X0 = 40.0 / 17.58  # 40 mm Fe behind cassette 14 [G4ex]; X0(Fe) = 1.758 cm (PDG)
 PHOTON_CONVERSION_X0 = 9.0 / 7.0  # mean free path of a high-energy photon [X0]
+# Largest beam energy accepted: the LHC's 7 TeV per beam.  A shower's crossings are held in
+# memory at once (about 70 per GeV, a few hundred bytes each), so a 1e9 GeV request would ask
+# for ~10^11 crossings (157 GiB) instead of saying what is wrong.
+MAX_ENERGY_GEV = 7000.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class BeamConfig:
     particle
         ``"e+"``, ``"e-"`` or ``"gamma"``.
     energy_gev
-        Nominal energy [GeV], finite and > 0.
+        Nominal energy [GeV], finite, > 0 and at most :data:`MAX_ENERGY_GEV` (7 TeV).
     energy_spread
         Relative Gaussian spread of the energy (the H2 values are not public: physics.md §5).
     x_cm, y_cm
@@ -89,8 +100,8 @@ class BeamConfig:
         if self.particle not in PARTICLES:
             msg = f"unknown particle {self.particle!r}; expected one of {', '.join(PARTICLES)}"
             raise ConfigError(msg)
-        if not (math.isfinite(self.energy_gev) and self.energy_gev > 0):
-            msg = f"beam energy must be a finite number > 0 GeV, got {self.energy_gev!r}"
+        if not (math.isfinite(self.energy_gev) and 0 < self.energy_gev <= MAX_ENERGY_GEV):
+            msg = f"beam energy must be a finite number > 0 and <= {MAX_ENERGY_GEV:g} GeV (the LHC beam energy; one shower is simulated in memory), got {self.energy_gev!r}"
             raise ConfigError(msg)
         for name in ("energy_spread", "spot_sigma_cm"):
             value = getattr(self, name)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from hgcal_ae.datasets.module_rows import ModuleRows
 from hgcal_ae.detector.setups import DetectorSetup
+from hgcal_ae.detector.trigger_cells import tc_coords
 from hgcal_ae.metrics.event_quality import compare_events
 from hgcal_ae.metrics.module_quality import module_quality, summarise
 from hgcal_ae.models.module_ae import ModuleAutoencoder
@@ -30,51 +31,10 @@ from hgcal_ae.trigger.baselines import (
     super_trigger_cells,
     threshold_sum,
 )
-from hgcal_ae.trigger.cells import trigger_cell_map
-from hgcal_ae.trigger.dataset import TriggerData
 
-__all__ = ["ModuleSet", "algorithm_outputs", "evaluate_all", "evaluate_output", "test_modules"]
+__all__ = ["OCCUPANCY_EDGES", "algorithm_outputs", "evaluate_all", "evaluate_output"]
 
 REPEATER_ELINKS = 11  # 341 bits (econt.md §6): the uncompressed reference setting
-
-
-@dataclass(frozen=True)
-class ModuleSet:
-    """Module rows of a set of events (``event`` indexes the per-event arrays) and their truth."""
-
-    event: npt.NDArray[np.int64]
-    layer: npt.NDArray[np.int64]
-    module: npt.NDArray[np.int64]
-    tc: npt.NDArray[np.float64]
-    true_energy_gev: npt.NDArray[np.float64]
-    true_x_cm: npt.NDArray[np.float64]
-    true_y_cm: npt.NDArray[np.float64]
-
-    def with_tc(self, tc: npt.NDArray[np.float64]) -> ModuleSet:
-        return ModuleSet(
-            self.event,
-            self.layer,
-            self.module,
-            tc,
-            self.true_energy_gev,
-            self.true_x_cm,
-            self.true_y_cm,
-        )
-
-
-def test_modules(data: TriggerData, rows: npt.NDArray[np.int64]) -> ModuleSet:
-    """The rows ``rows`` of a trigger dataset with their events renumbered 0..n−1."""
-    local = data.event_index_of_rows()[rows]
-    events, event = np.unique(local, return_inverse=True)
-    return ModuleSet(
-        event=event.astype(np.int64),
-        layer=data.layer[rows].astype(np.int64),
-        module=data.module[rows].astype(np.int64),
-        tc=data.tc[rows].astype(np.float64),
-        true_energy_gev=data.true_energy_gev[events],
-        true_x_cm=data.true_x_cm[events],
-        true_y_cm=data.true_y_cm[events],
-    )
 
 
 def algorithm_outputs(
@@ -143,16 +103,12 @@ def _emd_by_occupancy(emd: npt.NDArray[np.float64], occupancy: npt.ArrayLike) ->
 
 
 def evaluate_output(
-    output: AlgorithmOutput, modules: ModuleSet, setup: DetectorSetup
+    output: AlgorithmOutput, modules: ModuleRows, setup: DetectorSetup
 ) -> dict[str, Any]:
     """One row of the study table: the quality of ``output`` relative to the uncompressed TCs."""
-    tcmap = trigger_cell_map(setup.lattice.name)
-    coords = np.stack([tcmap.tc_x_cm, tcmap.tc_y_cm], axis=1)
+    coords = tc_coords(setup.lattice.name)
     per_module = module_quality(modules.tc, output.reconstructed, coords, occupancy_threshold=1.0)
-    events = compare_events(
-        modules, modules.with_tc(output.reconstructed), setup, modules.true_energy_gev,
-        true_x=modules.true_x_cm, true_y=modules.true_y_cm,
-    )["summary"]  # fmt: skip
+    events = compare_events(modules, modules.with_tc(output.reconstructed), setup)["summary"]
     fit_ref = (events["reference"].get("resolution_fit") or {}).get("values") or {}
     fit_dec = (events["decoded"].get("resolution_fit") or {}).get("values") or {}
     position = events["position"]
@@ -163,6 +119,7 @@ def evaluate_output(
     return {
         **_emd_by_occupancy(per_module["emd"], per_module["occupancy_in"]),
         "algorithm": output.name,
+        "label": output.label,
         "setting": output.setting,
         "n_elinks": output.n_elinks,
         "bits": float(output.bits.mean()),
@@ -192,7 +149,7 @@ def evaluate_output(
 
 
 def evaluate_all(
-    modules: ModuleSet,
+    modules: ModuleRows,
     setup: DetectorSetup,
     models: Mapping[tuple[int, int], ModuleAutoencoder],
     *,
@@ -201,7 +158,11 @@ def evaluate_all(
     lsb: float,
     zero_suppress: float = 0.0,
 ) -> list[dict[str, Any]]:
-    """Rows of the study table: every algorithm at every e-link setting, plus the repeater."""
+    """Rows of the study table: every algorithm at every e-link setting, plus the repeater.
+
+    ``modules`` are the test events' rows (:meth:`ModuleRows.select_rows`), charges [MIP].
+    """
+    modules = modules.with_tc(np.asarray(modules.tc, dtype=np.float64))
     rows = [evaluate_output(reference_output(modules.tc, lsb), modules, setup)]
     for n in elinks:
         outputs = algorithm_outputs(

@@ -9,10 +9,10 @@ Public API::
 
 **Showers.**  Positron (by default) showers on the final-design high-density geometry
 ``"hd8"`` (7 wafers of 432 cells per layer), simulated and digitised exactly as
-:mod:`hgcal_ae.trigger.dataset` does (its ``_simulate_batch``: random impact points in a disc
-around the central wafer, small random angles, groups of events sharing a beam, noise and the
-0.5 MIP cell threshold of physics.md §2.2), with the same random streams (seed, particle,
-energy) and batches as :func:`~hgcal_ae.trigger.dataset.make_trigger_dataset`.  Only the odd
+:mod:`hgcal_ae.study.showers` does (:func:`~hgcal_ae.study.showers.simulate_showers`: random
+impact points in a disc around the central wafer, small random angles, groups of events sharing
+a beam, noise and the 0.5 MIP cell threshold of physics.md §2.2), with the same random streams
+(seed, particle, energy) and batches as :func:`~hgcal_ae.study.showers.make_trigger_dataset`.  Only the odd
 CE-E layers are kept (the ones with ECON-T links, physics.md §4).
 
 **Granularities.**  The digitised cell energies of every (event, layer, module) are summed
@@ -24,7 +24,7 @@ not 4E3M-quantised, so only the grouping differs between granularities.
 **Measures** (per granularity; per layer, in the shower-maximum window, per event):
 
 * barycentre of a layer: energy-weighted mean of the unit centres (TC centres: area-weighted
-  cell centres, :class:`~hgcal_ae.trigger.cells.TriggerCellMap`) over all modules of the
+  cell centres, :class:`~hgcal_ae.detector.trigger_cells.TriggerCellMap`) over all modules of the
   layer, in the layer frame [cm];
 * its residual against the true shower axis at that layer, x_true + tan(angle_x) z_layer
   (the axis :func:`~hgcal_ae.simulation.showers.simulate_deposits` uses), and its shift from
@@ -56,13 +56,18 @@ import numpy.typing as npt
 
 from hgcal_ae.datasets.events import EventBatch
 from hgcal_ae.detector.setups import DetectorSetup, detector_setup
+from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.simulation import digitisation as digi
-from hgcal_ae.simulation.run import CROSSINGS_PER_BATCH, CROSSINGS_PER_GEV
 from hgcal_ae.simulation.showers import PARTICLES
+from hgcal_ae.study.showers import (
+    HALF_WAFER_CM,
+    TriggerDatasetConfig,
+    energy_batches,
+    simulate_showers,
+)
 from hgcal_ae.trigger.bandwidth import elinks_needed
-from hgcal_ae.trigger.cells import module_trigger_cells, trigger_cell_map
-from hgcal_ae.trigger.dataset import HALF_WAFER_CM, TriggerDatasetConfig, _simulate_batch
+from hgcal_ae.trigger.cells import module_trigger_cells
 from hgcal_ae.trigger.formats import TC_4E3M
 
 __all__ = ["GEOMETRY", "GRANULARITIES", "GroupingConfig", "GroupingResult", "grouping_study"]
@@ -516,21 +521,15 @@ def grouping_study(
     acc = {name: _Accumulator([], [], [], []) for name in GRANULARITIES}
     truth_fields = ("true_energy_gev", "true_x_cm", "true_y_cm", "angle_x_rad", "angle_y_rad")
     truth: dict[str, list[FloatArray]] = {name: [] for name in truth_fields}
-    total, done = len(config.energies_gev) * config.events_per_energy, 0
-    for energy in config.energies_gev:
-        # the random stream and batches of make_trigger_dataset (batch_events=None)
-        stream = [config.seed, PARTICLES[config.particle] % 1000, round(energy * 1000)]
-        rng = np.random.default_rng(stream)
-        step = max(1, int(CROSSINGS_PER_BATCH / (CROSSINGS_PER_GEV * energy)))
-        for first in range(0, config.events_per_energy, step):
-            n = min(step, config.events_per_energy - first)
-            batch = _simulate_batch(dataset, energy, n, done, layers, rng)
-            for name in truth_fields:
-                truth[name].append(np.asarray(getattr(batch, name), dtype=np.float64))
-            _layer_sums(batch, setup, layers, config.threshold_mip, acc)
-            done += n
-            if on_batch is not None:
-                on_batch(done, total)
+    total = len(config.energies_gev) * config.events_per_energy
+    # the random streams and batches of make_trigger_dataset (batch_events=None)
+    for energy, first, n, rng in energy_batches(dataset):
+        batch = simulate_showers(dataset, energy, n, rng, first_event_id=first)
+        for name in truth_fields:
+            truth[name].append(np.asarray(getattr(batch, name), dtype=np.float64))
+        _layer_sums(batch, setup, layers, config.threshold_mip, acc)
+        if on_batch is not None:
+            on_batch(first + n, total)
     event = {name: np.concatenate(values) for name, values in truth.items()}
     # the true axis at each layer, as simulate_deposits places it
     true_x = event["true_x_cm"][:, None] + np.tan(event["angle_x_rad"])[:, None] * z_cm

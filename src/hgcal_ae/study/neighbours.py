@@ -7,10 +7,13 @@ Public API::
 
 Two autoencoders with the **same latent code** (``latent_dim x latent_bits`` bits per module)
 are trained on the same training rows, with the same loss, optimiser settings and seed.
-Rows are split by event with :func:`~hgcal_ae.trigger.dataset.split_rows`:
+Rows are split by event with the study's one rule, :func:`~hgcal_ae.datasets.splits.split_rows`
+(default fractions 0.6 / 0.1 / 0.3, those of the study presets), so the test modules are those
+of ``hgcal-ae study`` on the same data:
 
 * ``alone``: the published module AE (:func:`~hgcal_ae.models.module_training.train_module_autoencoder`),
-  which sees only its own 48 TCs;
+  which sees only its own 48 TCs; the study's own trained model can be passed in (``alone=``),
+  so that both reports quote one model;
 * ``with_neighbours``: the border AE (:mod:`hgcal_ae.models.border_ae`), whose encoder also
   sees the 24 border TCs of the adjacent modules (:mod:`hgcal_ae.trigger.neighbours`);
 * ``shuffled_border`` (the control, ``control=True``): the same border AE, trained and
@@ -38,7 +41,7 @@ histogram of the hottest module's share.
 
 Caveat: the tiling has 7 wafers, so the outer six lack half their neighbours (border
 slots padded with 0).  The showers start within one wafer radius of the centre
-(:class:`~hgcal_ae.trigger.dataset.TriggerDatasetConfig`), so most of their energy is in the
+(:class:`~hgcal_ae.study.showers.TriggerDatasetConfig`), so most of their energy is in the
 central wafer and its direct neighbours.
 """
 
@@ -54,7 +57,10 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from hgcal_ae.datasets.module_rows import ModuleRows
+from hgcal_ae.datasets.splits import DEFAULT_FRACTIONS, split_rows
 from hgcal_ae.detector.setups import DetectorSetup, detector_setup
+from hgcal_ae.detector.trigger_cells import tc_coords
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.emd import emd
 from hgcal_ae.metrics.event_quality import event_barycentre
@@ -72,15 +78,13 @@ from hgcal_ae.models.module_training import (
     train_module_autoencoder,
 )
 from hgcal_ae.models.training import EpochRecord, LoopResult
-from hgcal_ae.trigger.cells import trigger_cell_map
-from hgcal_ae.trigger.dataset import split_rows, tc_lsb_mip
+from hgcal_ae.trigger.formats import tc_lsb_mip
 from hgcal_ae.trigger.neighbours import (
     SPLIT_THRESHOLD,
     LayerSplit,
     border_charges,
     border_geometry,
     layer_split,
-    module_rows,
 )
 
 __all__ = ["MODELS", "SHOWER_CLASSES", "NeighbourStudyResult", "neighbour_study"]
@@ -146,9 +150,8 @@ def _barycentre_shift_mm(
     decoded: FloatArray, n_groups: int, setup: DetectorSetup, weights_mev: FloatArray | None,
 ) -> FloatArray:  # fmt: skip
     """Distance between decoded and uncompressed barycentres of each group of rows [mm]."""
-    tc_map = trigger_cell_map(setup.lattice.name)
-    tiling = setup.tiling
-    where = (tc_map.tc_x_cm, tc_map.tc_y_cm, tiling.x_cm, tiling.y_cm)
+    coords, tiling = tc_coords(setup.lattice.name), setup.tiling
+    where = (coords[:, 0], coords[:, 1], tiling.x_cm, tiling.y_cm)
     x0, y0 = event_barycentre(
         group, layer, module, reference, n_groups, *where, weights_mev=weights_mev
     )
@@ -225,15 +228,16 @@ def _split_statistics(split: LayerSplit, event_split: BoolArray) -> dict[str, An
 
 
 def neighbour_study(
-    data: Any,
+    data: ModuleRows,
     setup: DetectorSetup | str,
     *,
+    alone: ModuleAutoencoder | None = None,
     latent_dim: int = 16,
     latent_bits: int = 3,
     epochs: int = 15,
     seed: int = 0,
     split_threshold: float = SPLIT_THRESHOLD,
-    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
     loss: str = "telescope",
     decoder_head: str | None = None,
     batch_size: int = 500,
@@ -251,10 +255,12 @@ def neighbour_study(
     Parameters
     ----------
     data
-        Module rows of a trigger dataset (:class:`~hgcal_ae.trigger.dataset.TriggerData`, or
-        anything with ``event``, ``layer``, ``module``, ``tc`` [MIP]); whole events.
+        Module rows of a trigger dataset, charges [MIP]; whole events.
     setup
         The set-up of the data (or its name, e.g. ``"ld8"``).
+    alone
+        The module AE alone, already trained with these settings on these rows' training
+        split (the study's model); default: trained here.
     latent_dim, latent_bits
         The latent code of both models (same bandwidth).
     epochs, seed, loss, batch_size, learning_rate
@@ -265,7 +271,7 @@ def neighbour_study(
     split_threshold
         Hottest-module share below which an event-layer is split (default 0.95).
     fractions
-        Train / validation / test shares of the events.
+        Train / validation / test shares of the events (the study's split by default).
     zero_suppress
         Decoded TCs below this charge [MIP] are dropped (energy kept in the module).
     max_distance_cm
@@ -281,9 +287,9 @@ def neighbour_study(
     Raises
     ------
     ConfigError
-        On bad settings, or no test rows.
+        On bad settings, an ``alone`` model of another code size, or no test rows.
     DataError
-        On NaN/inf or negative charges, or duplicate rows.
+        On duplicate rows.
     """
     setup = detector_setup(setup) if isinstance(setup, str) else setup
     if not isinstance(setup, DetectorSetup):
@@ -297,11 +303,16 @@ def neighbour_study(
         latent_dim=latent_dim, latent_bits=latent_bits, loss=loss, epochs=epochs,
         batch_size=batch_size, learning_rate=learning_rate, seed=seed, **head,
     )  # fmt: skip
+    if alone is not None and (alone.config.latent_dim, alone.config.latent_bits) != (
+        latent_dim,
+        latent_bits,
+    ):
+        msg = f"the given 'alone' model has a {alone.config.latent_dim}x{alone.config.latent_bits}-bit code, expected {latent_dim}x{latent_bits}"
+        raise ConfigError(msg)
     geometry = border_geometry(setup, max_distance_cm=max_distance_cm)
-    rows = module_rows(data, geometry.n_modules)
-    arrays = (rows.event, rows.layer, rows.module, rows.tc)
-    border = border_charges(arrays, geometry)
-    split = layer_split(arrays, threshold=split_threshold)
+    rows = data
+    border = border_charges(rows, geometry)
+    split = layer_split(rows, threshold=split_threshold)
     train, val, test = split_rows(rows.event, fractions, seed=seed)
     if test.size == 0:
         msg = f"no test rows: {rows.n_rows} rows of {np.unique(rows.event).size} events split {tuple(fractions)!r}; use more events"
@@ -313,11 +324,13 @@ def neighbour_study(
     def hook(name: str) -> Callable[[EpochRecord], None] | None:
         return None if on_epoch is None else (lambda record: on_epoch(name, record))
 
-    tc = rows.tc
-    plain, plain_fit = train_module_autoencoder(
-        module_cfg, tc[train], tc[val], device=device, checkpoint=ckpt["module_ae"],
-        on_epoch=hook("alone"), progress=progress,
-    )  # fmt: skip
+    tc = np.asarray(rows.tc, dtype=np.float64)
+    fits: dict[str, LoopResult] = {}
+    if alone is None:
+        alone, fits["alone"] = train_module_autoencoder(
+            module_cfg, tc[train], tc[val], device=device, checkpoint=ckpt["module_ae"],
+            on_epoch=hook("alone"), progress=progress,
+        )  # fmt: skip
     borders = {"with_neighbours": border}
     if control:
         # a fixed permutation of the rows: same border statistics, no link to the own shower
@@ -325,25 +338,23 @@ def neighbour_study(
             np.random.default_rng([seed, 1]).permutation(rows.n_rows)
         ]
     border_models: dict[str, BorderAutoencoder] = {}
-    fits = {"alone": plain_fit}
     for name, values in borders.items():
         border_models[name], fits[name] = train_border_autoencoder(
             border_cfg, tc[train], values[train], tc[val], values[val], device=device,
             checkpoint=ckpt[_CHECKPOINTS[name]], on_epoch=hook(name), progress=progress,
         )  # fmt: skip
         border_models[name].cpu()
-    models: dict[str, ModuleAutoencoder] = {"alone": plain.cpu(), **border_models}
+    models: dict[str, ModuleAutoencoder] = {"alone": alone.cpu(), **border_models}
     names = [name for name in MODELS if name in models]
 
     lsb = tc_lsb_mip(setup.lattice.name)
     reference = tc[test]
-    decoded = {"alone": decode_modules(plain, reference, lsb=lsb, zero_suppress=zero_suppress)}
+    decoded = {"alone": decode_modules(alone, reference, lsb=lsb, zero_suppress=zero_suppress)}
     for name, model in border_models.items():
         decoded[name] = decode_with_border(
             model, reference, borders[name][test], lsb=lsb, zero_suppress=zero_suppress
         )
-    tc_map = trigger_cell_map(setup.lattice.name)
-    coords = np.stack([tc_map.tc_x_cm, tc_map.tc_y_cm], axis=1)
+    coords = tc_coords(setup.lattice.name)
     emd_cm = {name: emd(reference, out, coords) for name, out in decoded.items()}
     shift_cm = {name: centroid_shift(reference, out, coords) for name, out in decoded.items()}
 
@@ -449,7 +460,10 @@ def neighbour_study(
         "training": {
             "rows": {"train": int(train.size), "validation": int(val.size), "test": int(test.size)},
             **{
-                name: {**_history(fits[name]), "parameters": models[name].parameter_counts()}
+                name: {
+                    **(_history(fits[name]) if name in fits else {"trained_by": "the study"}),
+                    "parameters": models[name].parameter_counts(),
+                }
                 for name in names
             },
         },

@@ -14,7 +14,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hgcal_ae.errors import ConfigError
+from hgcal_ae.models.module_training import ModuleTrainingConfig
+from hgcal_ae.study.grouping import GroupingConfig
+from hgcal_ae.study.showers import OCCUPANCIES, TriggerDatasetConfig
 from hgcal_ae.trigger.autoencoder_budget import autoencoder_latent_bits_available
+from hgcal_ae.trigger.formats import tc_lsb_mip
 
 __all__ = ["PRESETS", "StudyPreset", "study_preset"]
 
@@ -54,6 +58,38 @@ class StudyPreset:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def tc_lsb_mip(self) -> float:
+        """One ECON-T input count of this preset's wafers [MIP] (2/45 LD, 8/45 HD)."""
+        return tc_lsb_mip(self.geometry)
+
+    def dataset_config(self, occupancy: str = "signal") -> TriggerDatasetConfig:
+        """The showers of the study: this preset's energies and layers, one event per beam."""
+        if occupancy not in OCCUPANCIES:
+            msg = f"unknown occupancy {occupancy!r}; expected one of {', '.join(OCCUPANCIES)}"
+            raise ConfigError(msg)
+        return TriggerDatasetConfig(
+            geometry=self.geometry, energies_gev=self.energies_gev,
+            events_per_energy=self.events_per_energy, layers=self.layers, seed=self.seed,
+            events_per_group=1, occupancy=occupancy,
+        )  # fmt: skip
+
+    def training_config(self, latent_dim: int, latent_bits: int) -> ModuleTrainingConfig:
+        """The training of one module AE of the grid (or of the merging study)."""
+        return ModuleTrainingConfig(
+            latent_dim=latent_dim, latent_bits=latent_bits, loss=self.loss, epochs=self.epochs,
+            batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
+            decoder_head=self.decoder_head,
+        )  # fmt: skip
+
+    def grouping_config(self) -> GroupingConfig:
+        """The showers of the TC-grouping study (hd8, signal occupancy)."""
+        return GroupingConfig(
+            energies_gev=self.energies_gev,
+            events_per_energy=self.grouping_events_per_energy,
+            seed=self.seed,
+        )
 
 
 PRESETS: dict[str, StudyPreset] = {

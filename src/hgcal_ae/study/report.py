@@ -1,16 +1,55 @@
-"""The study's answers from its evaluation rows: the smallest latent dim, AE against baselines."""
+"""The study's answers from its evaluation rows: the smallest latent dim, AE against baselines.
+
+Public API::
+
+    smallest_latent_dim(rows, tolerance) -> dict          # by energy resolution
+    smallest_latent_dim_by_shape(rows, tolerance) -> dict # by mean EMD
+    answer_text(answer) -> str                            # "16 (criterion)" or "none passes (...)"
+    ae_versus_baselines(rows, elinks=(2, 3)) -> list[dict]
+    table_markdown(rows) -> str
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["ae_versus_baselines", "smallest_latent_dim", "table_markdown"]
+from hgcal_ae.study.tables import markdown_table
+
+__all__ = [
+    "BASELINES",
+    "HGCAL_SI_MODULES",
+    "QUANTITIES",
+    "ae_versus_baselines",
+    "answer_text",
+    "reference_label",
+    "smallest_latent_dim",
+    "smallest_latent_dim_by_shape",
+    "table_markdown",
+]
+
+#: Total data rates are given for the ≈30,000 silicon modules of HGCAL (physics.md §4, arXiv
+#: 2012.06336); how many of them are CE-E modules with ECON-T links is not in the sources
+#: (physics.md §5), so no CE-E-only total is claimed.  Per-module rates do not depend on it.
+HGCAL_SI_MODULES = 30_000
+
+#: Quality measures of the Pareto plots: key -> (axis label, lower is better, ideal value).
+QUANTITIES = {
+    "emd_mean_cm": ("mean EMD [cm]", True, 0.0),
+    "resolution_ratio_mean": ("σ_E/E decoded ÷ uncompressed", True, 1.0),
+    "position_shift_rms_cm": ("barycentre shift, RMS [cm]", True, 0.0),
+    "shower_max_shift_rms_x0": ("shower-max shift, RMS [X0]", True, 0.0),
+    "energy_ratio_mean": ("module energy ratio", False, 1.0),
+    "width_ratio_mean": ("module width ratio", False, 1.0),
+}
+
+#: The baselines the autoencoder is compared with (``AlgorithmOutput.name``).
+BASELINES = ("best_choice", "stc_2x2", "stc_4x4")
 
 TABLE_COLUMNS = (
-    ("algorithm", "algorithm", "{}"),
-    ("setting", "setting", "{}"),
+    ("label", "algorithm"),
+    ("setting", "setting"),
     ("bits", "bits/BX", "{:.0f}"),
     ("fits_fraction", "fits", "{:.2f}"),
     ("emd_mean_cm", "EMD [cm]", "{:.3f}"),
@@ -92,6 +131,17 @@ def smallest_latent_dim_by_shape(
     }
 
 
+def answer_text(answer: Mapping[str, Any]) -> str:
+    """One line for a "smallest latent dim" answer: the dim, or "none passes", and the criterion."""
+    dim = answer.get("smallest_latent_dim")
+    return f"{'none passes' if dim is None else dim} ({answer['criterion']})"
+
+
+def reference_label(row: Mapping[str, Any]) -> str:
+    """How plots name the reference line: the Repeater's row, with its bits."""
+    return f"{row['label']}, {row['bits']:.0f} bits (every TC in 4E3M)"
+
+
 def ae_versus_baselines(
     rows: Sequence[dict[str, Any]], elinks: Sequence[int] = (2, 3)
 ) -> list[dict[str, Any]]:
@@ -103,13 +153,11 @@ def ae_versus_baselines(
         if not aes:
             continue
         ae = min(aes, key=lambda r: r["emd_mean_cm"])
-        for base in (
-            r for r in at_n if r["algorithm"].startswith(("best_choice", "super_trigger_cells"))
-        ):
+        for base in (r for r in at_n if r["algorithm"] in BASELINES):
             out.append({
                 "n_elinks": n,
-                "autoencoder": ae["setting"],
-                "baseline": f"{base['algorithm']} ({base['setting']})",
+                "autoencoder": ae["label"],
+                "baseline": base["label"],
                 "emd_ae_cm": ae["emd_mean_cm"],
                 "emd_baseline_cm": base["emd_mean_cm"],
                 "ae_better_emd": ae["emd_mean_cm"] < base["emd_mean_cm"],
@@ -122,12 +170,6 @@ def ae_versus_baselines(
     return out
 
 
-def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
+def table_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     """The evaluation rows as a Markdown table."""
-    head = "| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |"
-    lines = [head, "|" + "---|" * len(TABLE_COLUMNS)]
-    for row in rows:
-        cells = [fmt.format(row[key]) if _finite(row.get(key)) or isinstance(row.get(key), str) else "–"
-                 for key, _, fmt in TABLE_COLUMNS]  # fmt: skip
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return markdown_table(rows, TABLE_COLUMNS)

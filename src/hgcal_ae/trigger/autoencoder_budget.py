@@ -51,7 +51,7 @@ def autoencoder_latent_bits_available(n_elinks: int) -> int:
 
 
 def autoencoder_frame_bits(n_elinks: int) -> int:
-    """AE frame: 5-bit header + 9-bit sum + latent bits = 64/96/128/160 at 2–5 eTx (econt.md §1)."""
+    """AE frame: 5-bit header + 9-bit sum + latent bits = 64/96/128/160 at 2–5 e-links (econt.md §1)."""
     return AE_HEADER_BITS + AE_SUM_BITS + autoencoder_latent_bits_available(n_elinks)
 
 

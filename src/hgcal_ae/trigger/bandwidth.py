@@ -37,6 +37,7 @@ from hgcal_ae.trigger.baselines import (
     ELINK_BITS,
     AlgorithmOutput,
     best_choice,
+    elinks_setting,
     repeater,
     super_trigger_cells,
     threshold_sum,
@@ -80,7 +81,7 @@ class BandwidthEntry:
     Attributes
     ----------
     algorithm, setting
-        Labels of the row(s), e.g. ``"best_choice"`` and ``"2 eTx, table=emu"``.
+        Labels of the row(s), e.g. ``"best_choice"`` and ``"2 e-links, table=emu"``.
     bits
         ``(N,)`` bits per bunch crossing of each module (one value for a fixed format).
     """
@@ -118,7 +119,7 @@ def autoencoder_entry(
         setting = f"latent {latent_dim}×{bits_per_latent} bits"
     else:
         bits = check_autoencoder_fits(latent_dim, bits_per_latent, n_elinks)
-        setting = f"{n_elinks} eTx, latent {latent_dim}×{bits_per_latent} bits"
+        setting = f"{elinks_setting(n_elinks)}, latent {latent_dim}×{bits_per_latent} bits"
     return BandwidthEntry("autoencoder", setting, np.array([bits], dtype=np.float64))
 
 
@@ -149,7 +150,7 @@ def standard_entries(
     for n in n_elinks:
         entries.append(entry_from_output(best_choice(tc, n, lsb=lsb)))
         entries.append(entry_from_output(super_trigger_cells(tc, n, 4, lsb=lsb)))
-        if n <= 2:  # STC16_9 is defined up to 2 eTx (EMU Formatter)
+        if n <= 2:  # STC16_9 is defined up to 2 e-links (EMU Formatter)
             entries.append(entry_from_output(super_trigger_cells(tc, n, 16, lsb=lsb)))
         if n in AE_BITS_PER_ELINKS:
             entries.append(autoencoder_entry(latent_dim, AE_BITS_PER_ELINKS[n], n))

@@ -30,20 +30,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.trigger.formats import SUM_5E4M, TC_4E3M
 
 __all__ = [
     "ALGORITHMS",
+    "ALGORITHM_IDS",
+    "ALGORITHM_LABELS",
     "BEST_CHOICE_TABLES",
     "ELINK_BITS",
     "MAX_ELINKS",
-    "N_TC",
     "AlgorithmOutput",
     "best_choice",
     "best_choice_bits",
     "best_choice_n_tc",
     "check_elinks",
+    "elinks_setting",
     "repeater",
     "run_algorithm",
     "super_trigger_cell_sums",
@@ -52,7 +55,6 @@ __all__ = [
     "threshold_sum_bits",
 ]
 
-N_TC = 48  #: trigger cells per module (econt.md §2)
 ELINK_BITS = 32  #: bits per bunch crossing of one 1.28 Gb/s e-link (econt.md §1)
 MAX_ELINKS = 14  #: largest e-link setting accepted
 ADDRESS_BITS = 6  #: TC address (EMU Formatter; TPGFEDataformat.hh, physics.md §4)
@@ -91,7 +93,7 @@ class AlgorithmOutput:
     Attributes
     ----------
     name
-        Algorithm name (a key of :data:`ALGORITHMS`).
+        Algorithm id, one of :data:`ALGORITHM_IDS` (``"stc_2x2"``, not the function name).
     reconstructed
         ``(N, 48)`` float64: the TC charges the trigger sees after decoding, units of ``tc``.
     bits
@@ -102,7 +104,9 @@ class AlgorithmOutput:
     n_elinks
         The e-link setting.
     setting
-        Readable description of the options, e.g. ``"2 eTx, table=emu"``.
+        Readable description of the options, e.g. ``"2 e-links, table=emu"``.
+    label
+        What the study's tables and plots call it, e.g. ``"Best Choice (4 TCs)"``.
     """
 
     name: str
@@ -111,6 +115,7 @@ class AlgorithmOutput:
     fits: NDArray[np.bool_]
     n_elinks: int
     setting: str
+    label: str
 
     @property
     def capacity_bits(self) -> int:
@@ -153,11 +158,17 @@ def _rank_descending(x: NDArray[np.float64]) -> NDArray[np.int64]:
     return ranks
 
 
+def elinks_setting(n_elinks: int) -> str:
+    """``"1 e-link"``, ``"2 e-links"``: how every setting string starts."""
+    return f"{n_elinks} e-link{'' if n_elinks == 1 else 's'}"
+
+
 def _output(
-    name: str, recon: NDArray[np.float64], bits: ArrayLike, n: int, setting: str
+    name: str, recon: NDArray[np.float64], bits: ArrayLike, n: int, options: str, label: str
 ) -> AlgorithmOutput:
     b = np.broadcast_to(np.asarray(bits, dtype=np.int64), recon.shape[:1]).copy()
-    return AlgorithmOutput(name, recon, b, b <= ELINK_BITS * n, n, setting)
+    setting = elinks_setting(n) + (f", {options}" if options else "")
+    return AlgorithmOutput(name, recon, b, b <= ELINK_BITS * n, n, setting, label)
 
 
 def threshold_sum_bits(n_passing: ArrayLike) -> NDArray[np.int64]:
@@ -207,8 +218,9 @@ def threshold_sum(
     keep = passing & (_rank_descending(q) < np.minimum(n_pass, n_fit)[:, None])
     recon = np.where(keep, TC_4E3M.quantise(q, lsb=lsb), 0.0)
     return _output(
-        "threshold_sum", recon, threshold_sum_bits(n_pass), n, f"{n} eTx, threshold={threshold:g}"
-    )
+        "threshold_sum", recon, threshold_sum_bits(n_pass), n, f"threshold={threshold:g}",
+        f"Threshold-Sum {threshold:g}",
+    )  # fmt: skip
 
 
 def best_choice_n_tc(n_elinks: int, table: str = "emu") -> int:
@@ -239,20 +251,21 @@ def best_choice(
     tc, n_elinks, lsb
         As in :func:`threshold_sum`.
     table
-        ``"emu"`` (4/6/9/14 TCs at 2/3/4/5 eTx) or ``"cmssw"`` (3 at 2 eTx); see
+        ``"emu"`` (4/6/9/14 TCs at 2/3/4/5 e-links) or ``"cmssw"`` (3 at 2 e-links); see
         :data:`BEST_CHOICE_TABLES`.
 
     Returns
     -------
     AlgorithmOutput
         The N largest TCs (ties to the lower index), 4E3M-quantised; fixed length
-        :func:`best_choice_bits` (64 bits for 4 TCs at 2 eTx).
+        :func:`best_choice_bits` (64 bits for 4 TCs at 2 e-links).
     """
     q, n = _check_tc(tc), check_elinks(n_elinks)
     n_tc = best_choice_n_tc(n, table)
     keep = _rank_descending(q) < n_tc
     recon = np.where(keep, TC_4E3M.quantise(q, lsb=lsb), 0.0)
-    return _output("best_choice", recon, best_choice_bits(n_tc), n, f"{n} eTx, table={table}")
+    label = f"Best Choice ({n_tc} TCs)"
+    return _output("best_choice", recon, best_choice_bits(n_tc), n, f"table={table}", label)
 
 
 def super_trigger_cell_sums(
@@ -296,8 +309,8 @@ def super_trigger_cells(
     tc, n_elinks, lsb
         As in :func:`threshold_sum`; ``lsb`` is one count of the 9-bit 5E4M sum.
     size
-        4: STC4_9, 12 STCs of 2 address + 9 sum bits, 2/5/8/11/12 sent at 1/2/3/4/>=5 eTx.
-        16: STC16_9, 3 STCs of 4 + 9 bits, 2 sent at 1 eTx, 3 from 2 eTx.
+        4: STC4_9, 12 STCs of 2 address + 9 sum bits, 2/5/8/11/12 sent at 1/2/3/4/>=5 e-links.
+        16: STC16_9, 3 STCs of 4 + 9 bits, 2 sent at 1 e-links, 3 from 2 e-links.
     spread
         ``"max"``: the whole quantised sum on the STC's largest TC (OW ``make_supercells``);
         ``"uniform"``: shared equally between its TCs.
@@ -309,7 +322,7 @@ def super_trigger_cells(
     Returns
     -------
     AlgorithmOutput
-        Length 4 + n_sent·(address + 9) bits (59/92/125/136 for STC4 at 2/3/4/5 eTx).
+        Length 4 + n_sent·(address + 9) bits (59/92/125/136 for STC4 at 2/3/4/5 e-links).
         Beyond 5 (STC4) or 2 (STC16) e-links the EMU sends nothing; here all STCs are sent.
     """
     n = check_elinks(n_elinks)
@@ -331,10 +344,11 @@ def super_trigger_cells(
         stc_of_tc[_STC_MEMBERS[size]] = np.arange(n_stc)[:, None]
         recon = qsum[:, stc_of_tc] / size
     bits = STC_HEADER_BITS + n_sent * (_STC_ADDRESS_BITS[size] + SUM_5E4M.bits)
-    setting = f"{n} eTx, STC{size}_9"
-    setting += "" if spread == "max" else f", spread={spread}"
-    setting += "" if select == "largest" else f", select={select}"
-    return _output(f"super_trigger_cells_{size}", recon, bits, n, setting)
+    options = f"STC{size}_9"
+    options += "" if spread == "max" else f", spread={spread}"
+    options += "" if select == "largest" else f", select={select}"
+    name = STC_IDS[size]
+    return _output(name, recon, bits, n, options, ALGORITHM_LABELS[name])
 
 
 def repeater(tc: ArrayLike, n_elinks: int, *, lsb: float = 1.0) -> AlgorithmOutput:
@@ -345,8 +359,23 @@ def repeater(tc: ArrayLike, n_elinks: int, *, lsb: float = 1.0) -> AlgorithmOutp
     """
     q, n = _check_tc(tc), check_elinks(n_elinks)
     bits = REPEATER_HEADER_BITS + N_TC * TC_4E3M.bits
-    return _output("repeater", TC_4E3M.quantise(q, lsb=lsb), bits, n, f"{n} eTx")
+    recon = TC_4E3M.quantise(q, lsb=lsb)
+    return _output("repeater", recon, bits, n, "", ALGORITHM_LABELS["repeater"])
 
+
+#: Output ids of the algorithms (``AlgorithmOutput.name``) and what tables and plots call them:
+#: one vocabulary for the code, the outputs and the docs.  An STC of 4 TCs is a 2×2 group of
+#: TCs (EMU STC4_9), one of 16 TCs a 4×4 rhombus (STC16_9).
+ALGORITHM_LABELS: dict[str, str] = {
+    "threshold_sum": "Threshold-Sum",
+    "best_choice": "Best Choice",
+    "stc_2x2": "STC 2×2",
+    "stc_4x4": "STC 4×4",
+    "repeater": "Repeater (all 48 TCs)",
+    "autoencoder": "autoencoder",
+}
+ALGORITHM_IDS = tuple(ALGORITHM_LABELS)
+STC_IDS = {4: "stc_2x2", 16: "stc_4x4"}  #: output id by STC size (TCs per STC)
 
 #: The non-ML algorithms by name.
 ALGORITHMS: dict[str, Callable[..., AlgorithmOutput]] = {

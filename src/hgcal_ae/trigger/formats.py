@@ -35,9 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hgcal_ae.detector.layers import ADC_PER_MIP
 from hgcal_ae.errors import ConfigError
 
 __all__ = [
+    "DROPPED_LSBS",
     "FORMATS",
     "STC_4E3M",
     "SUM_5E3M",
@@ -48,6 +50,7 @@ __all__ = [
     "encode_float",
     "max_value",
     "quantise",
+    "tc_lsb_mip",
 ]
 
 #: Largest bit length of a representable value: decoded values are exact in float64.
@@ -266,3 +269,18 @@ STC_4E3M = FloatFormat("STC_4E3M", 4, 3)
 
 #: The named formats by name.
 FORMATS: dict[str, FloatFormat] = {f.name: f for f in (TC_4E3M, SUM_5E3M, SUM_5E4M, STC_4E3M)}
+
+
+#: LSBs the HGCROC drops before the ECON-T's 4E3M encoding, by sensor (econt.md §2,
+#: physics.md §4): 1 on low-density, 3 on high-density wafers.
+DROPPED_LSBS = {"ld8": 1, "hd8": 3}
+
+
+def tc_lsb_mip(sensor_name: str) -> float:
+    """LSB of the ECON-T 4E3M TC input [MIP]: 2^dropped / 45 ADC per MIP (2/45 LD, 8/45 HD)."""
+    if sensor_name not in DROPPED_LSBS:
+        msg = (
+            f"unknown sensor {sensor_name!r}; expected one of {', '.join(map(repr, DROPPED_LSBS))}"
+        )
+        raise ConfigError(msg)
+    return 2 ** DROPPED_LSBS[sensor_name] / ADC_PER_MIP

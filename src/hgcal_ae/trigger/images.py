@@ -32,11 +32,11 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
 from hgcal_ae.errors import ConfigError
 
 __all__ = ["IMAGE_MASK_8X8", "from_4x4x3", "from_image_8x8", "to_4x4x3", "to_image_8x8"]
 
-N_TC = 48  # TCs per module (physics.md section 4)
 
 ArrayT = TypeVar("ArrayT")  # numpy.ndarray or torch.Tensor
 

@@ -6,8 +6,7 @@ Public API::
     border_charges(rows, setup_or_geometry) -> (M, B)                   # charges [MIP]
     layer_split(rows, *, threshold=SPLIT_THRESHOLD) -> LayerSplit
 
-``rows`` is a :class:`~hgcal_ae.trigger.dataset.TriggerData` (or anything with ``event``,
-``layer``, ``module`` (M,) and ``tc`` (M, 48)), or the tuple ``(event, layer, module, tc)``.
+``rows`` is :class:`~hgcal_ae.datasets.module_rows.ModuleRows` (charges [MIP], any order).
 
 **Adjacent modules.**  The wafers of a :func:`~hgcal_ae.detector.tiling.hex_tiling` all have
 the same orientation and touch across flat sides with outward normals at 60 j degrees
@@ -51,14 +50,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from hgcal_ae.datasets.module_rows import ModuleRows
 from hgcal_ae.detector.setups import DetectorSetup, detector_setup
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS, tc_pitch_cm, trigger_cell_map
 from hgcal_ae.errors import ConfigError, DataError
-from hgcal_ae.trigger.cells import N_TRIGGER_CELLS, trigger_cell_map
 
 __all__ = [
     "BORDER_DISTANCE_TC_PITCHES",
@@ -66,12 +65,9 @@ __all__ = [
     "SPLIT_THRESHOLD",
     "BorderGeometry",
     "LayerSplit",
-    "ModuleRowArrays",
     "border_charges",
     "border_geometry",
     "layer_split",
-    "module_rows",
-    "tc_pitch_cm",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -82,16 +78,6 @@ N_SIDES = 6  # sides of a hexagonal wafer
 BORDER_DISTANCE_TC_PITCHES = 0.75  # default border distance, in TC pitches (module docstring)
 SPLIT_THRESHOLD = 0.95  # hottest-module share below which a layer counts as split (own choice)
 _LAYER_SPAN = 64  # packed-key span for layers (CE-E 1..28, CE-H up to 50)
-
-
-def tc_pitch_cm(setup: DetectorSetup) -> float:
-    """Distance between neighbouring TC centres [cm]: cells per TC side x cell pitch.
-
-    2 x 1.2084 = 2.4168 cm (LD) and 3 x 0.8056 = 2.4168 cm (HD), Ecoder's 2.4168015
-    (econt.md §5).
-    """
-    per_side = math.isqrt(trigger_cell_map(setup.lattice.name).cells_per_tc)
-    return per_side * setup.lattice.pitch_cm
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,7 +166,7 @@ def border_geometry(
     tc_map = trigger_cell_map(setup.lattice.name)
     tiling = setup.tiling
     if max_distance_cm is None:
-        max_distance_cm = BORDER_DISTANCE_TC_PITCHES * tc_pitch_cm(setup)
+        max_distance_cm = BORDER_DISTANCE_TC_PITCHES * tc_pitch_cm(setup.lattice.name)
     if (
         isinstance(max_distance_cm, bool)
         or not isinstance(max_distance_cm, int | float | np.floating)
@@ -234,92 +220,28 @@ def border_geometry(
     )
 
 
-@dataclass(frozen=True, eq=False)
-class ModuleRowArrays:
-    """Checked module rows: ``event``, ``layer``, ``module`` (M,) int64 and ``tc`` (M, 48) float64."""
-
-    event: IntArray
-    layer: IntArray
-    module: IntArray
-    tc: FloatArray
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.tc.shape[0])
-
-    def event_layer_key(self) -> IntArray:
-        """Packed (event, layer) key of every row, shape (M,)."""
-        return self.event * _LAYER_SPAN + self.layer
+def _event_layer_key(rows: ModuleRows) -> IntArray:
+    """Packed (event, layer) key of every row, shape (M,)."""
+    return rows.event * _LAYER_SPAN + rows.layer
 
 
-def _integers(values: Any, name: str, m: int) -> IntArray:
-    arr = np.asarray(values)
-    if arr.shape != (m,):
-        msg = (
-            f"module rows: {name!r} must have shape ({m},) (one entry per tc row), got {arr.shape}"
-        )
+def _check_rows(rows: object) -> ModuleRows:
+    if not isinstance(rows, ModuleRows):
+        msg = f"rows must be ModuleRows (hgcal_ae.datasets.module_rows), got {type(rows).__name__}"
         raise ConfigError(msg)
-    if m and not np.issubdtype(arr.dtype, np.integer):
-        msg = f"module rows: {name!r} must hold integers, got dtype {arr.dtype}"
+    if rows.n_tc != N_TRIGGER_CELLS:
+        msg = f"module rows: 'tc' must have {N_TRIGGER_CELLS} TCs per row, got {rows.n_tc}"
         raise ConfigError(msg)
-    return arr.astype(np.int64)
+    return rows
 
 
-def module_rows(rows: Any, n_modules: int | None = None) -> ModuleRowArrays:
-    """Check and convert module rows (a ``TriggerData``-like object or ``(event, layer, module, tc)``).
-
-    Raises
-    ------
-    ConfigError
-        On arrays of the wrong shape or type, a layer outside 1..63 or a module outside
-        0..n_modules-1.
-    DataError
-        On NaN/inf or negative charges.
-    """
-    if isinstance(rows, tuple | list):
-        if len(rows) != 4:
-            msg = f"module rows must be (event, layer, module, tc), got a sequence of {len(rows)}"
-            raise ConfigError(msg)
-        event, layer, module, tc = rows
-    else:
-        try:
-            event, layer, module, tc = rows.event, rows.layer, rows.module, rows.tc
-        except AttributeError:
-            msg = f"module rows must have event, layer, module and tc (e.g. TriggerData), got {type(rows).__name__}"
-            raise ConfigError(msg) from None
-    q = np.asarray(tc, dtype=np.float64)
-    if q.ndim != 2 or q.shape[1] != N_TRIGGER_CELLS:
-        msg = f"module rows: 'tc' must have shape (M, {N_TRIGGER_CELLS}), got {q.shape}"
-        raise ConfigError(msg)
-    if not np.isfinite(q).all():
-        bad = int(np.argmax(~np.isfinite(q).all(axis=1)))
-        msg = f"module rows: 'tc' must hold finite charges [MIP], got NaN/inf in row {bad}"
-        raise DataError(msg)
-    if (q < 0).any():
-        msg = f"module rows: 'tc' must hold non-negative charges [MIP], got minimum {float(q.min())!r}"
-        raise DataError(msg)
-    m = q.shape[0]
-    ev, lay, mod = (
-        _integers(v, n, m) for v, n in ((event, "event"), (layer, "layer"), (module, "module"))
-    )
-    if m and (lay.min() < 1 or lay.max() >= _LAYER_SPAN):
-        msg = f"module rows: 'layer' must lie in 1..{_LAYER_SPAN - 1}, got {int(lay.min())}..{int(lay.max())}"
-        raise ConfigError(msg)
-    high = n_modules - 1 if n_modules is not None else np.iinfo(np.int16).max
-    if m and (mod.min() < 0 or mod.max() > high):
-        msg = f"module rows: 'module' must lie in 0..{high} (the tiling's modules), got {int(mod.min())}..{int(mod.max())}"
-        raise ConfigError(msg)
-    return ModuleRowArrays(event=ev, layer=lay, module=mod, tc=q)
-
-
-def border_charges(rows: Any, setup: DetectorSetup | str | BorderGeometry) -> FloatArray:
+def border_charges(rows: ModuleRows, setup: DetectorSetup | str | BorderGeometry) -> FloatArray:
     """Charges of every row's border TCs, taken from the other rows of its event and layer.
 
     Parameters
     ----------
     rows
-        Module rows (``TriggerData``, a ``TriggerData``-like object, or
-        ``(event, layer, module, tc)``), in any order; charges [MIP].
+        Module rows in any order; charges [MIP].
     setup
         The set-up (or its name) the rows belong to, or a :class:`BorderGeometry` from
         :func:`border_geometry` (to choose another border distance).
@@ -334,14 +256,19 @@ def border_charges(rows: Any, setup: DetectorSetup | str | BorderGeometry) -> Fl
     Raises
     ------
     ConfigError
-        On malformed rows (see :func:`module_rows`) or a set-up without a TC map.
+        On rows that are not ModuleRows of 48 TCs, a module outside the tiling, or a set-up
+        without a TC map.
     DataError
-        On NaN/inf or negative charges, or two rows for the same (event, layer, module).
+        On two rows for the same (event, layer, module).
     """
     geometry = setup if isinstance(setup, BorderGeometry) else border_geometry(setup)
-    r = module_rows(rows, geometry.n_modules)
+    r = _check_rows(rows)
     n_mod = geometry.n_modules
-    key = r.event_layer_key() * n_mod + r.module
+    if r.n_rows and r.module.max() >= n_mod:
+        msg = f"module rows: 'module' must lie in 0..{n_mod - 1} (the tiling's modules), got {int(r.module.min())}..{int(r.module.max())}"
+        raise ConfigError(msg)
+    tc = np.asarray(r.tc, dtype=np.float64)
+    key = _event_layer_key(r) * n_mod + r.module
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     if sorted_key.size > 1 and (np.diff(sorted_key) == 0).any():
@@ -353,14 +280,14 @@ def border_charges(rows: Any, setup: DetectorSetup | str | BorderGeometry) -> Fl
         raise DataError(msg)
     slot_module = geometry.border_module[r.module]  # (M, B)
     slot_tc = geometry.border_tc[r.module]
-    wanted = r.event_layer_key()[:, None] * n_mod + slot_module
+    wanted = _event_layer_key(r)[:, None] * n_mod + slot_module
     pos = np.searchsorted(sorted_key, wanted)
     pos = np.minimum(pos, max(sorted_key.size - 1, 0))
     if sorted_key.size == 0:
         return np.zeros(slot_module.shape)
     hit = (slot_module >= 0) & (sorted_key[pos] == wanted)
     source = order[pos]
-    return np.where(hit, r.tc[source, np.where(hit, slot_tc, 0)], 0.0)
+    return np.where(hit, tc[source, np.where(hit, slot_tc, 0)], 0.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -404,7 +331,7 @@ class LayerSplit:
         return self.split[self.row_group]
 
 
-def layer_split(rows: Any, *, threshold: float = SPLIT_THRESHOLD) -> LayerSplit:
+def layer_split(rows: ModuleRows, *, threshold: float = SPLIT_THRESHOLD) -> LayerSplit:
     """Share of each event-layer's energy held by each module, and which layers are split.
 
     Parameters
@@ -418,9 +345,7 @@ def layer_split(rows: Any, *, threshold: float = SPLIT_THRESHOLD) -> LayerSplit:
     Raises
     ------
     ConfigError
-        On malformed rows or a threshold outside (0, 1].
-    DataError
-        On NaN/inf or negative charges.
+        On rows that are not ModuleRows or a threshold outside (0, 1].
     """
     if (
         isinstance(threshold, bool)
@@ -429,10 +354,10 @@ def layer_split(rows: Any, *, threshold: float = SPLIT_THRESHOLD) -> LayerSplit:
     ):
         msg = f"threshold must be a share of the layer energy in (0, 1], got {threshold!r}"
         raise ConfigError(msg)
-    r = module_rows(rows)
-    groups, row_group = np.unique(r.event_layer_key(), return_inverse=True)
+    r = _check_rows(rows)
+    groups, row_group = np.unique(_event_layer_key(r), return_inverse=True)
     row_group = row_group.reshape(-1).astype(np.int64)
-    row_energy = r.tc.sum(axis=1)
+    row_energy = r.module_sums()
     energy = np.bincount(row_group, weights=row_energy, minlength=groups.size)
     has = energy[row_group] > 0
     fraction = np.divide(row_energy, energy[row_group], out=np.full(r.n_rows, np.nan), where=has)

@@ -31,7 +31,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from hgcal_ae.errors import ConfigError
+from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
+from hgcal_ae.errors import ConfigError, DataError
 
 __all__ = [
     "INPUT_BITS",
@@ -43,7 +44,6 @@ __all__ = [
 ]
 
 INPUT_BITS = 8  # CMSSW nBitsPerInput = 8 (HGCalConcentratorAutoEncoderImpl.cc, econt.md section 2)
-N_TC = 48  # TCs per module (physics.md section 4)
 
 ArrayT = TypeVar("ArrayT")  # numpy.ndarray or torch.Tensor
 
@@ -60,11 +60,15 @@ def _backend(x: Any) -> tuple[Any, ModuleType]:
     return array, np
 
 
-def _check_tc(x: Any, what: str) -> None:
+def _check_tc(x: Any, what: str, xp: ModuleType) -> None:
     shape = tuple(x.shape)
     if len(shape) == 0 or shape[-1] != N_TC:
         msg = f"{what} must have shape (..., {N_TC}), got {shape}"
         raise ConfigError(msg)
+    bad = ~xp.isfinite(x).all(-1)
+    if bad.any():  # a NaN sum would otherwise pass as an empty module, silently
+        msg = f"{what}: {int(bad.sum())} of {int(np.prod(tuple(bad.shape)))} modules hold NaN or infinite charges; refusing them rather than treating them as empty"
+        raise DataError(msg)
 
 
 def _divide(tc: Any, scale: Any, xp: ModuleType) -> tuple[Any, Any]:
@@ -95,9 +99,11 @@ def normalise_sumlog2(tc: ArrayT) -> tuple[ArrayT, ArrayT]:
     ------
     ConfigError
         If the last axis is not 48 long.
+    DataError
+        If a module holds NaN or infinite charges (counted in the message; none is dropped).
     """
     x, xp = _backend(tc)
-    _check_tc(x, "trigger cells")
+    _check_tc(x, "trigger cells", xp)
     total = x.sum(-1)
     # total = m 2^e with m in [0.5, 1), so floor(log2 total) = e - 1 exactly
     _, exponent = xp.frexp(total)
@@ -111,7 +117,7 @@ def normalise_by_sum(tc: ArrayT) -> tuple[ArrayT, ArrayT]:
     Shapes, units and errors as :func:`normalise_sumlog2`; scale 0 where the sum is <= 0.
     """
     x, xp = _backend(tc)
-    _check_tc(x, "trigger cells")
+    _check_tc(x, "trigger cells", xp)
     return _divide(x, x.sum(-1), xp)
 
 
@@ -121,7 +127,7 @@ def normalise_by_max(tc: ArrayT) -> tuple[ArrayT, ArrayT]:
     Shapes, units and errors as :func:`normalise_sumlog2`; scale 0 where the max is <= 0.
     """
     x, xp = _backend(tc)
-    _check_tc(x, "trigger cells")
+    _check_tc(x, "trigger cells", xp)
     largest = x.amax(dim=-1) if xp is not np else x.max(axis=-1)
     return _divide(x, largest, xp)
 
@@ -145,9 +151,9 @@ def denormalise(normalised: ArrayT, scale: ArrayT) -> ArrayT:
     ConfigError
         If the last axis is not 48 long or ``scale`` does not have the leading shape.
     """
-    x, _ = _backend(normalised)
+    x, xp = _backend(normalised)
     s, _ = _backend(scale)
-    _check_tc(x, "normalised trigger cells")
+    _check_tc(x, "normalised trigger cells", xp)
     if tuple(s.shape) != tuple(x.shape[:-1]):
         msg = f"scale must have shape {tuple(x.shape[:-1])} (the leading shape of the TCs), got {tuple(s.shape)}"
         raise ConfigError(msg)

@@ -22,6 +22,7 @@ from hgcal_ae.atomic import write_json
 from hgcal_ae.datasets.events import read_events
 from hgcal_ae.detector.setups import GEOMETRIES, detector_setup
 from hgcal_ae.errors import ConfigError
+from hgcal_ae.metrics.validation import analyse_energy_point, validation_fits
 from hgcal_ae.plots.event_display import hexagonal_event_display
 from hgcal_ae.plots.validation import (
     containment_plot,
@@ -34,7 +35,6 @@ from hgcal_ae.plots.validation import (
 from hgcal_ae.simulation.digitisation import DEFAULT_NOISE_MIP, DEFAULT_THRESHOLD_MIP
 from hgcal_ae.simulation.run import simulate_to_file
 from hgcal_ae.simulation.showers import PARTICLES, BeamConfig
-from hgcal_ae.simulation.validation import analyse_energy_point, validation_fits
 from hgcal_ae.workflows.base import HgcalTask
 
 __all__ = ["IngestRoot", "SimulateShowers", "ValidateSimulation"]

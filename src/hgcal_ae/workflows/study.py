@@ -5,6 +5,9 @@
     TriggerCellData ─► TrainModuleAE (latent dim × bits) ─► EvaluateCompression ─► StudyReport
 
     luigi --module hgcal_ae.workflows.study StudyReport --preset smoke --local-scheduler
+
+Every task only wires: its parameters name the preset, the occupancy and the AE; its run
+loads its inputs, calls :mod:`hgcal_ae.study` (and :mod:`hgcal_ae.plots`) and writes.
 """
 
 from __future__ import annotations
@@ -15,61 +18,51 @@ from typing import Any
 
 import luigi
 import numpy as np
-import torch
 
 from hgcal_ae import __version__
 from hgcal_ae.atomic import atomic_path, write_csv, write_json
+from hgcal_ae.datasets.module_rows import ModuleRows
+from hgcal_ae.datasets.splits import split_rows
+from hgcal_ae.datasets.trigger_cells import read_trigger_cells
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.models.device import resolve_device
-from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder
 from hgcal_ae.models.module_training import (
-    ModuleTrainingConfig,
-    decode_modules,
+    load_module_ae,
+    save_module_ae,
+    saved_training_config,
     train_module_autoencoder,
 )
 from hgcal_ae.plots.bandwidth import bandwidth_plot
 from hgcal_ae.plots.study import emd_occupancy_plot, pareto_plot, trigger_cell_display
-from hgcal_ae.study.evaluate import evaluate_all, test_modules
+from hgcal_ae.study.displays import compression_panels, display_layer, layer_positions
+from hgcal_ae.study.evaluate import evaluate_all
 from hgcal_ae.study.presets import PRESETS, StudyPreset, study_preset
 from hgcal_ae.study.report import (
+    HGCAL_SI_MODULES,
+    QUANTITIES,
     ae_versus_baselines,
+    reference_label,
     smallest_latent_dim,
     smallest_latent_dim_by_shape,
     table_markdown,
 )
+from hgcal_ae.study.showers import OCCUPANCIES, make_trigger_dataset
 from hgcal_ae.trigger.bandwidth import bandwidth_table, standard_entries, write_table_csv
-from hgcal_ae.trigger.baselines import best_choice, super_trigger_cells
-from hgcal_ae.trigger.cells import trigger_cell_map
-from hgcal_ae.trigger.dataset import (
-    TriggerDatasetConfig,
-    make_trigger_dataset,
-    read_trigger_dataset,
-    split_rows,
-    tc_lsb_mip,
-)
 from hgcal_ae.workflows.base import HgcalTask
 
-__all__ = ["OCCUPANCIES", "EvaluateCompression", "StudyReport", "TrainModuleAE", "TriggerCellData"]
-
-# Total data rates are given for the ≈30,000 silicon modules of HGCAL (physics.md §4, arXiv
-# 2012.06336); how many of them are CE-E modules with ECON-T links is not in the sources
-# (physics.md §5), so no CE-E-only total is claimed.  Per-module rates do not depend on it.
-HGCAL_SI_MODULES = 30_000
-
-QUANTITIES = {
-    "emd_mean_cm": ("mean EMD [cm]", True, 0.0),
-    "resolution_ratio_mean": ("σ_E/E decoded ÷ uncompressed", True, 1.0),
-    "position_shift_rms_cm": ("barycentre shift, RMS [cm]", True, 0.0),
-    "shower_max_shift_rms_x0": ("shower-max shift, RMS [X0]", True, 0.0),
-    "energy_ratio_mean": ("module energy ratio", False, 1.0),
-    "width_ratio_mean": ("module width ratio", False, 1.0),
-}
-
-
-OCCUPANCIES = ("signal", "noise", "pileup")
+__all__ = [
+    "EvaluateCompression",
+    "StudyReport",
+    "StudyTask",
+    "TrainModuleAE",
+    "TrainingTask",
+    "TriggerCellData",
+]
 
 
 class StudyTask(HgcalTask):
+    """Parameters and folders shared by the study's tasks (and the merging study's)."""
+
     preset = luigi.ChoiceParameter(choices=list(PRESETS), default="default")
     occupancy = luigi.ChoiceParameter(
         choices=list(OCCUPANCIES), default="signal",
@@ -88,104 +81,69 @@ class StudyTask(HgcalTask):
     def spec(self) -> StudyPreset:
         return study_preset(self.preset)
 
-    def complete(self) -> bool:
-        """Outputs exist and none is older than an existing input (as ``make`` decides).
+    def rows(self, target: luigi.LocalTarget) -> ModuleRows:
+        """The module rows of the trigger-cell file ``target``."""
+        return read_trigger_cells(target.path)[0]
 
-        A retrained model (say, after the preset's settings changed) thus makes the evaluation
-        and the report that were built from the old one run again.
-        """
-        if not super().complete():
-            return False
-        inputs = [Path(t.path) for t in luigi.task.flatten(self.input()) if hasattr(t, "path")]
-        outputs = [Path(t.path) for t in luigi.task.flatten(self.output())]
-        newest_input = max((p.stat().st_mtime_ns for p in inputs if p.exists()), default=0)
-        return min(p.stat().st_mtime_ns for p in outputs) >= newest_input
-
-    def splits(self, data: Any) -> tuple[np.ndarray, ...]:
-        """Train / validation / test rows of the trigger data: one rule for every task."""
+    def splits(self, rows: ModuleRows) -> tuple[np.ndarray, ...]:
+        """Train / validation / test rows: the one split rule, with the preset's fractions."""
         p = self.spec()
-        return split_rows(data.event, p.split, seed=p.seed)
+        return split_rows(rows.event, p.split, seed=p.seed)
+
+
+class TrainingTask(StudyTask):
+    """A study task that trains: the device and its CPU threads do not change the result."""
+
+    device = luigi.Parameter(default="auto", significant=False)
+    threads = luigi.IntParameter(default=0, significant=False)
 
 
 class TriggerCellData(StudyTask):
     """Simulated showers at random positions and angles, as module trigger cells (HDF5)."""
 
     def output(self) -> luigi.LocalTarget:
-        return luigi.LocalTarget(str(self.study_dir / "trigger_cells.h5"))
+        return self.local_target("study", self.run_name, "trigger_cells.h5")
 
     def run(self) -> None:
-        p = self.spec()
-        config = TriggerDatasetConfig(
-            geometry=p.geometry, energies_gev=p.energies_gev, events_per_energy=p.events_per_energy,
-            layers=p.layers, seed=p.seed, events_per_group=1, occupancy=self.occupancy,
-        )  # fmt: skip
         make_trigger_dataset(
-            config,
+            self.spec().dataset_config(self.occupancy),
             self.output().path,
             on_batch=lambda done, total: self.report(done / total, f"{done}/{total} events"),
         )
 
 
-class TrainModuleAE(StudyTask):
+class TrainModuleAE(TrainingTask):
     """One module autoencoder of the grid, trained on the training events' modules."""
 
     latent_dim = luigi.IntParameter()
     latent_bits = luigi.IntParameter()
-    device = luigi.Parameter(default="auto", significant=False)
-    threads = luigi.IntParameter(default=0, significant=False)
 
     def requires(self) -> TriggerCellData:
         return self.clone(TriggerCellData)
 
-    @property
-    def run_dir(self) -> Path:
-        return self.study_dir / "autoencoders" / f"latent{self.latent_dim}_bits{self.latent_bits}"
-
     def output(self) -> luigi.LocalTarget:
-        return luigi.LocalTarget(str(self.run_dir / "model.pt"))
+        name = f"latent{self.latent_dim}_bits{self.latent_bits}"
+        return self.local_target("study", self.run_name, "autoencoders", name, "model.pt")
 
     def complete(self) -> bool:
-        """The model exists, is newer than the data and was trained with today's settings."""
+        """The model is whole and up to date, and was trained with the preset's settings."""
         if not super().complete():
             return False
-        try:
-            saved = torch.load(self.output().path, map_location="cpu", weights_only=False)["config"]
-        except Exception:  # unreadable: train again (the write is atomic, so this is rare)
-            return False
-        return saved == self.training_config().__dict__
-
-    def training_config(self) -> ModuleTrainingConfig:
-        p = self.spec()
-        return ModuleTrainingConfig(
-            latent_dim=self.latent_dim, latent_bits=self.latent_bits, loss=p.loss, epochs=p.epochs,
-            batch_size=p.batch_size, learning_rate=p.learning_rate, seed=p.seed,
-            decoder_head=p.decoder_head,
-        )  # fmt: skip
+        config = self.spec().training_config(self.latent_dim, self.latent_bits)
+        return saved_training_config(self.output().path) == config
 
     def run(self) -> None:
-        data, _ = read_trigger_dataset(self.input().path)
-        train, val, _ = self.splits(data)
-        config = self.training_config()
+        rows = self.rows(self.input())
+        train, val, _ = self.splits(rows)
+        config = self.spec().training_config(self.latent_dim, self.latent_bits)
+        checkpoint = Path(self.output().path).with_name("checkpoint.pt")
         model, fit = train_module_autoencoder(
-            config, data.tc[train], data.tc[val], device=resolve_device(self.device),
-            checkpoint=self.run_dir / "checkpoint.pt",
+            config, rows.tc[train], rows.tc[val], device=resolve_device(self.device),
+            checkpoint=checkpoint,
             on_epoch=lambda r: self.report(r.epoch / config.epochs, f"epoch {r.epoch}: val {r.val_loss:.4f}"),
         )  # fmt: skip
-        with atomic_path(self.output().path) as tmp:
-            torch.save({"config": config.__dict__, "state_dict": model.cpu().state_dict(),
-                        "history": [r.__dict__ for r in fit.history]}, tmp)  # fmt: skip
-        (self.run_dir / "checkpoint.pt").unlink(missing_ok=True)
-
-
-def load_module_ae(path: str) -> ModuleAutoencoder:
-    payload = torch.load(path, map_location="cpu", weights_only=False)
-    c = payload["config"]
-    model = ModuleAutoencoder(ModuleAEConfig(latent_dim=c["latent_dim"], latent_bits=c["latent_bits"], filters=c["filters"],
-                                             quantised_weights=c["quantised_weights"],
-                                             # models saved before the head was a choice: sigmoid
-                                             decoder_head=c.get("decoder_head", "sigmoid")))  # fmt: skip
-    model.load_state_dict(payload["state_dict"])
-    return model.eval()
+        save_module_ae(self.output().path, model, config, fit.history)
+        checkpoint.unlink(missing_ok=True)
 
 
 class EvaluateCompression(StudyTask):
@@ -197,29 +155,26 @@ class EvaluateCompression(StudyTask):
         return {"data": self.clone(TriggerCellData), **grid}
 
     def output(self) -> luigi.LocalTarget:
-        return luigi.LocalTarget(str(self.study_dir / "evaluation.json"))
+        return self.local_target("study", self.run_name, "evaluation.json")
 
     def run(self) -> None:
         p = self.spec()
-        inputs = self.requires()
-        data, meta = read_trigger_dataset(self.input()["data"].path)
-        _, _, test = self.splits(data)
-        modules = test_modules(data, test)
+        rows, meta = read_trigger_cells(self.input()["data"].path)
+        _, _, test = self.splits(rows)
+        modules = rows.select_rows(test)
         models = {(t.latent_dim, t.latent_bits): load_module_ae(t.output().path)
-                  for k, t in inputs.items() if k.startswith("ae_")}  # fmt: skip
-        setup = detector_setup(p.geometry)
-        rows = evaluate_all(
-            modules,
-            setup,
-            models,
-            elinks=p.elinks,
-            thresholds=p.thresholds_mip,
-            lsb=tc_lsb_mip(p.geometry),
-            zero_suppress=p.ae_zero_suppress_mip,
-        )
-        write_json(self.output().path, {"preset": p.as_dict(), "n_test_events": len(modules.true_energy_gev),
-                                        "n_test_modules": len(modules.tc), "tc_lsb_mip": tc_lsb_mip(p.geometry),
-                                        "dataset": meta.get("config"), "rows": rows})  # fmt: skip
+                  for k, t in self.requires().items() if k.startswith("ae_")}  # fmt: skip
+        table = evaluate_all(
+            modules, detector_setup(p.geometry), models, elinks=p.elinks,
+            thresholds=p.thresholds_mip, lsb=p.tc_lsb_mip, zero_suppress=p.ae_zero_suppress_mip,
+        )  # fmt: skip
+        write_json(self.output().path, {"preset": p.as_dict(), "n_test_events": modules.n_events,
+                                        "n_test_modules": modules.n_rows, "tc_lsb_mip": p.tc_lsb_mip,
+                                        "dataset": meta.get("config"), "rows": table})  # fmt: skip
+
+
+REPORT_FILES = ("table.csv", "table.md", "bandwidth.csv", "bandwidth.png", "event_display.png",
+                "emd_vs_occupancy.png", "summary.json")  # fmt: skip
 
 
 class StudyReport(StudyTask):
@@ -229,100 +184,53 @@ class StudyReport(StudyTask):
         return {"evaluation": self.clone(EvaluateCompression), "data": self.clone(TriggerCellData)}
 
     def output(self) -> dict[str, luigi.LocalTarget]:
-        d = self.study_dir / "report"
-        targets = {f"pareto_{q}": luigi.LocalTarget(str(d / f"pareto_{q}.png")) for q in QUANTITIES}
-        for name in (
-            "table.csv",
-            "table.md",
-            "bandwidth.csv",
-            "bandwidth.png",
-            "event_display.png",
-            "emd_vs_occupancy.png",
-            "summary.json",
-        ):
-            targets[name] = luigi.LocalTarget(str(d / name))
-        return targets
+        where = ("study", self.run_name, "report")
+        targets = {f"pareto_{q}": self.local_target(*where, f"pareto_{q}.png") for q in QUANTITIES}
+        return targets | {name: self.local_target(*where, name) for name in REPORT_FILES}
 
     def run(self) -> None:
         p = self.spec()
         evaluation = json.loads(Path(self.input()["evaluation"].path).read_text(encoding="utf-8"))
-        rows = evaluation["rows"]
-        out = self.output()
-        reference = next(r for r in rows if r["algorithm"] == "repeater")
+        table = evaluation["rows"]
+        out = {name: target.path for name, target in self.output().items()}
+        reference = next(r for r in table if r["algorithm"] == "repeater")
         for q, (label, lower, _) in QUANTITIES.items():
-            pareto_plot(
-                rows,
-                q,
-                out[f"pareto_{q}"].path,
-                label=label,
-                lower_is_better=lower,
-                reference=reference.get(q),
-            )
+            pareto_plot(table, q, out[f"pareto_{q}"], label=label, lower_is_better=lower,
+                        reference=reference.get(q), reference_label=reference_label(reference))  # fmt: skip
         nested = ("per_energy", "emd_by_occupancy")  # lists: in summary.json, not in a CSV cell
-        columns = [c for c in rows[0] if c not in nested] + ["latent_dim", "latent_bits"]
-        write_csv(out["table.csv"].path, rows, columns)
-        with atomic_path(out["table.md"].path) as tmp:
-            tmp.write_text(table_markdown(rows), encoding="utf-8")
-        data, _ = read_trigger_dataset(self.input()["data"].path)
-        bw_rows = bandwidth_table(standard_entries(data.tc[:20000].astype(np.float64), n_elinks=p.elinks,
-                                                   thresholds=p.thresholds_mip, lsb=tc_lsb_mip(p.geometry)),
-                                   n_modules=HGCAL_SI_MODULES)  # fmt: skip
-        write_table_csv(bw_rows, out["bandwidth.csv"].path)
-        bandwidth_plot(bw_rows, out["bandwidth.png"].path)
-        self._event_display(data, rows, out["event_display.png"].path)
-        emd_occupancy_plot(rows, out["emd_vs_occupancy.png"].path, n_elinks=min(p.elinks))
-        answer = smallest_latent_dim(rows, p.resolution_tolerance)
-        comparison = ae_versus_baselines(rows)
-        write_json(out["summary.json"].path, {
+        write_csv(out["table.csv"], table, [c for c in table[0] if c not in nested] + ["latent_dim", "latent_bits"])  # fmt: skip
+        with atomic_path(out["table.md"]) as tmp:
+            tmp.write_text(table_markdown(table), encoding="utf-8")
+        rows = self.rows(self.input()["data"])
+        tc = np.asarray(rows.tc[:20000], dtype=np.float64)
+        entries = standard_entries(
+            tc, n_elinks=p.elinks, thresholds=p.thresholds_mip, lsb=p.tc_lsb_mip
+        )
+        bandwidth = bandwidth_table(entries, n_modules=HGCAL_SI_MODULES)
+        write_table_csv(bandwidth, out["bandwidth.csv"])
+        bandwidth_plot(bandwidth, out["bandwidth.png"])
+        self._event_display(rows, table, out["event_display.png"])
+        emd_occupancy_plot(table, out["emd_vs_occupancy.png"], n_elinks=min(p.elinks))
+        write_json(out["summary.json"], {
             "workflow": "study", "hgcal_ae_version": __version__, "preset": p.as_dict(),
             "occupancy": self.occupancy,
             "n_test_events": evaluation["n_test_events"], "n_test_modules": evaluation["n_test_modules"],
-            "smallest_latent_dim": answer,
-            "smallest_latent_dim_by_shape": smallest_latent_dim_by_shape(rows, p.shape_tolerance),
-            "ae_versus_baselines": comparison,
-            "bandwidth": {"modules_in_total_rate": HGCAL_SI_MODULES, "rows": bw_rows},
-            "rows": rows, "outputs": {k: t.path for k, t in out.items()},
+            "smallest_latent_dim": smallest_latent_dim(table, p.resolution_tolerance),
+            "smallest_latent_dim_by_shape": smallest_latent_dim_by_shape(table, p.shape_tolerance),
+            "ae_versus_baselines": ae_versus_baselines(table),
+            "bandwidth": {"modules_in_total_rate": HGCAL_SI_MODULES, "rows": bandwidth},
+            "rows": table, "outputs": out,
         })  # fmt: skip
 
-    def _event_display(self, data: Any, rows: list[dict[str, Any]], path: str) -> None:
-        """The most energetic test event's layer with most energy: input, best AE, BC and STC at 2 e-links."""
+    def _event_display(self, rows: ModuleRows, table: list[dict[str, Any]], path: str) -> None:
         p = self.spec()
-        _, _, test = self.splits(data)
-        local = data.event_index_of_rows()[test]
-        event = local[np.argmax(data.true_energy_gev[local])]
-        rows_ev = test[local == event]
-        per_layer = np.bincount(data.layer[rows_ev], weights=data.tc[rows_ev].sum(axis=1))
-        sel = rows_ev[data.layer[rows_ev] == np.argmax(per_layer)]
-        tc = data.tc[sel].astype(np.float64)
-        lsb = tc_lsb_mip(p.geometry)
-        panels = {"input (uncompressed)": tc}
-        aes = [
-            r
-            for r in rows
-            if r["algorithm"] == "autoencoder"
-            and r["n_elinks"] == 2
-            and r.get("emd_mean_cm") is not None
-        ]
-        if aes:
-            best = min(aes, key=lambda r: r["emd_mean_cm"])
-            task = self.clone(
-                TrainModuleAE,
-                latent_dim=best["latent_dim"],
-                latent_bits=best["latent_bits"],
-            )
-            panels[f"AE {best['latent_dim']}x{best['latent_bits']} bits"] = decode_modules(
-                load_module_ae(task.output().path),
-                tc,
-                lsb=lsb,
-                zero_suppress=p.ae_zero_suppress_mip,
-            )
-        panels["best choice, 2 eTx"] = best_choice(tc, 2, lsb=lsb).reconstructed
-        panels["STC4, 2 eTx"] = super_trigger_cells(tc, 2, size=4, lsb=lsb).reconstructed
-        setup = detector_setup(p.geometry)
-        tcmap = trigger_cell_map(setup.lattice.name)
-        module = data.module[sel].astype(np.int64)
-        x = (setup.tiling.x_cm[module][:, None] + tcmap.tc_x_cm[None, :]).ravel()
-        y = (setup.tiling.y_cm[module][:, None] + tcmap.tc_y_cm[None, :]).ravel()
-        layer = int(np.argmax(per_layer))
-        title = f"{data.true_energy_gev[event]:.0f} GeV e+, layer {layer}: trigger cells before and after compression"
+        test = rows.select_rows(self.splits(rows)[2])
+        shown, event, layer = display_layer(test)
+        panels = compression_panels(
+            np.asarray(test.tc[shown], dtype=np.float64), table, lsb=p.tc_lsb_mip,
+            zero_suppress=p.ae_zero_suppress_mip,
+            load_model=lambda d, b: load_module_ae(self.clone(TrainModuleAE, latent_dim=d, latent_bits=b).output().path),
+        )  # fmt: skip
+        x, y = layer_positions(test.module[shown], detector_setup(p.geometry))
+        title = f"{test.true_energy_gev[event]:.0f} GeV e+, layer {layer}: trigger cells before and after compression"
         trigger_cell_display({k: v.ravel() for k, v in panels.items()}, x, y, path, title=title)

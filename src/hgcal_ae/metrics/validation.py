@@ -33,11 +33,33 @@ from hgcal_ae.metrics.shower_shapes import (
     longitudinal_profile,
     mean_profile_t_max,
 )
-from hgcal_ae.simulation.digitisation import reconstruct_energy
 
-__all__ = ["EnergyPoint", "ValidationResult", "analyse_energy_point", "validation_fits"]
+__all__ = [
+    "EnergyPoint",
+    "ValidationResult",
+    "analyse_energy_point",
+    "reconstruct_energy",
+    "validation_fits",
+]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def reconstruct_energy(
+    batch: EventBatch, dedx_weight_mev: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """Event energy [GeV] = Σ_hits E_MIP · (84.9 keV + w_L) ([MB] config.py), shape (n_events,).
+
+    Parameters
+    ----------
+    batch
+        Hits with layers 1..len(weights).
+    dedx_weight_mev
+        dE/dx weight of each layer [MeV], e.g. ``LayerStack.dedx_weight_mev``.
+    """
+    per_mip = gev_per_mip(dedx_weight_mev)
+    per_hit = batch.energy_mip.astype(np.float64) * per_mip[batch.layer.astype(np.int64) - 1]
+    return np.bincount(batch.event_index_of_hits(), weights=per_hit, minlength=batch.n_events)
 
 
 @dataclass(frozen=True)

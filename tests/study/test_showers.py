@@ -1,4 +1,4 @@
-"""Tests of the trigger-cell datasets: simulation to module TC rows, HDF5 schema, splits."""
+"""Tests of the study's showers: placement, occupancy, module TC rows in the trigger-cell file."""
 
 from __future__ import annotations
 
@@ -8,22 +8,18 @@ import h5py
 import numpy as np
 import pytest
 
+from hgcal_ae.datasets.module_rows import ModuleRows
+from hgcal_ae.datasets.splits import split_rows
+from hgcal_ae.datasets.trigger_cells import SCHEMA, read_trigger_cells
 from hgcal_ae.detector.layers import ce_e_stack, gev_per_mip
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.errors import ConfigError, DataError, SchemaError
-from hgcal_ae.trigger.dataset import (
-    SCHEMA,
-    TriggerData,
-    TriggerDatasetConfig,
-    make_trigger_dataset,
-    read_trigger_dataset,
-    split_rows,
-    tc_lsb_mip,
-)
+from hgcal_ae.study.showers import TriggerDatasetConfig, make_trigger_dataset
+from hgcal_ae.trigger.formats import tc_lsb_mip
 
 SMALL = {"energies_gev": (20, 50), "events_per_energy": 12, "seed": 7, "events_per_group": 4}
 GEV_PER_MIP = gev_per_mip(ce_e_stack().dedx_weight_mev)
-ARRAYS = [name for name in TriggerData.__dataclass_fields__]
+ARRAYS = [name for name in ModuleRows.__dataclass_fields__]
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +41,17 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-def read(path: Path) -> TriggerData:
-    return read_trigger_dataset(path)[0]
+def read(path: Path) -> ModuleRows:
+    return read_trigger_cells(path)[0]
 
 
-def row_keys(data: TriggerData) -> np.ndarray:
+def row_keys(data: ModuleRows) -> np.ndarray:
     return (data.event * 100 + data.layer.astype(np.int64)) * 100 + data.module
 
 
-def tc_energy_gev(data: TriggerData) -> np.ndarray:
+def tc_energy_gev(data: ModuleRows) -> np.ndarray:
     per_row = data.tc.sum(axis=1, dtype=np.float64) * GEV_PER_MIP[data.layer - 1]
-    return np.bincount(data.event_index_of_rows(), weights=per_row, minlength=data.n_events)
+    return np.bincount(data.event, weights=per_row, minlength=data.n_events)
 
 
 def test_same_seed_same_arrays(files: dict[str, Path]) -> None:
@@ -70,12 +66,13 @@ def test_same_seed_same_arrays(files: dict[str, Path]) -> None:
 
 
 def test_rows_and_events_consistent(files: dict[str, Path]) -> None:
-    data, metadata = read_trigger_dataset(files["signal"])
+    data, metadata = read_trigger_cells(files["signal"])
     assert data.n_events == 24 and data.tc.shape == (data.n_rows, 48)
     assert data.tc.dtype == np.float32 and data.tc.min() >= 0
     assert np.all(data.tc.max(axis=1) > 0)  # no empty rows
     assert np.array_equal(data.event_id, np.arange(24))
-    assert np.array_equal(data.event, data.event_index_of_rows())  # CSR offsets match
+    offsets = data.event_offsets()
+    assert offsets[0] == 0 and offsets[-1] == data.n_rows  # rows grouped by event
     assert np.all(np.diff(row_keys(data)) > 0)  # sorted by event, layer, module
     assert np.array_equal(data.true_energy_gev, np.repeat([20.0, 50.0], 12))
     assert np.all(data.pdg == -11)
@@ -86,10 +83,11 @@ def test_rows_and_events_consistent(files: dict[str, Path]) -> None:
     with h5py.File(files["signal"]) as h5:
         assert h5.attrs["schema"] == SCHEMA and h5.attrs["schema_version"] == 1
         assert h5["modules/tc"].chunks == (4096, 48)
-    part, _ = read_trigger_dataset(files["signal"], 5, 9)
-    rows = slice(data.module_offsets[5], data.module_offsets[9])
+    part, _ = read_trigger_cells(files["signal"], 5, 9)
+    rows = slice(offsets[5], offsets[9])
     assert np.array_equal(part.tc, data.tc[rows]) and np.array_equal(part.event_id, np.arange(5, 9))
-    assert part.module_offsets[0] == 0 and part.module_offsets[-1] == part.n_rows
+    assert np.array_equal(part.event, data.event[rows] - 5)  # rebased to the events read
+    assert part.equals(data.select_events(np.arange(5, 9)))
 
 
 def test_odd_and_all_layers(files: dict[str, Path]) -> None:
@@ -172,17 +170,20 @@ def test_tc_lsb() -> None:
 
 def test_split_by_event(files: dict[str, Path]) -> None:
     data = read(files["signal"])
-    train, validation, test = split_rows(data.event, seed=1)
+    train, validation, test = split_rows(data.event, (0.8, 0.1, 0.1), seed=1)
     assert np.array_equal(
         np.sort(np.concatenate([train, validation, test])), np.arange(data.n_rows)
     )
     events = [set(data.event[part].tolist()) for part in (train, validation, test)]
     assert [len(e) for e in events] == [19, 3, 2]  # round(0.8 * 24), round(0.9 * 24) - 19, rest
     assert not (events[0] & events[1] or events[0] & events[2] or events[1] & events[2])
-    again = split_rows(data.event, seed=1)
+    again = split_rows(data.event, (0.8, 0.1, 0.1), seed=1)
     assert all(np.array_equal(a, b) for a, b in zip(again, (train, validation, test), strict=True))
     with pytest.raises(ConfigError, match="fractions"):
         split_rows(data.event, (0.5, 0.4))
+    # the default is the study presets' 0.6 / 0.1 / 0.3: one rule for every study
+    default = [set(data.event[part].tolist()) for part in split_rows(data.event, seed=1)]
+    assert [len(e) for e in default] == [14, 3, 7]
 
 
 @pytest.mark.parametrize(
@@ -198,6 +199,7 @@ def test_split_by_event(files: dict[str, Path]) -> None:
         ("occupancy", "pu200"),
         ("pileup_mean_mip", 0.0),
         ("seed", -1),
+        ("energies_gev", (1e9,)),
     ],
 )
 def test_bad_config(field: str, value: object) -> None:
@@ -206,7 +208,7 @@ def test_bad_config(field: str, value: object) -> None:
 
 
 def test_failure_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hgcal_ae.trigger import dataset
+    from hgcal_ae.study import showers as dataset
 
     calls = []
 
@@ -234,19 +236,19 @@ def test_progress_callback(tmp_path: Path) -> None:
 
 def test_unreadable_files(files: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
-        read_trigger_dataset(tmp_path / "missing.h5")
+        read_trigger_cells(tmp_path / "missing.h5")
     (tmp_path / "text.h5").write_text("not hdf5")
     with pytest.raises(DataError, match="not a readable HDF5"):
-        read_trigger_dataset(tmp_path / "text.h5")
+        read_trigger_cells(tmp_path / "text.h5")
     content = files["signal"].read_bytes()
     (tmp_path / "cut.h5").write_bytes(content[: len(content) // 2])
     with pytest.raises(DataError, match="truncated"):
-        read_trigger_dataset(tmp_path / "cut.h5")
+        read_trigger_cells(tmp_path / "cut.h5")
     middle = len(content) // 2  # zeroed bytes inside the compressed chunks
     damaged = content[:middle] + bytes(4000) + content[middle + 4000 :]
     (tmp_path / "damaged.h5").write_bytes(damaged)
     with pytest.raises(DataError, match="corrupt"):
-        read_trigger_dataset(tmp_path / "damaged.h5")
+        read_trigger_cells(tmp_path / "damaged.h5")
 
 
 @pytest.mark.parametrize(
@@ -263,7 +265,7 @@ def test_schema_errors(files: dict[str, Path], tmp_path: Path, edit, message: st
     with h5py.File(path, "a") as h5:
         edit(h5)
     with pytest.raises(SchemaError, match=message):
-        read_trigger_dataset(path)
+        read_trigger_cells(path)
 
 
 def test_tc_of_wrong_shape(files: dict[str, Path], tmp_path: Path) -> None:
@@ -274,6 +276,6 @@ def test_tc_of_wrong_shape(files: dict[str, Path], tmp_path: Path) -> None:
         del h5["modules/tc"]
         h5["modules/tc"] = narrow
     with pytest.raises(
-        SchemaError, match=r"'modules/tc' has shape \(\d+, 47\), expected \(\d+, 48\)"
+        SchemaError, match=r"dataset 'modules/tc' must be of shape \(n, 48\), got shape \(\d+, 47\)"
     ):
-        read_trigger_dataset(path)
+        read_trigger_cells(path)
