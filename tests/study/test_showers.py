@@ -13,7 +13,7 @@ from hgcal_ae.datasets.splits import split_rows
 from hgcal_ae.datasets.trigger_cells import SCHEMA, read_trigger_cells
 from hgcal_ae.detector.layers import ce_e_stack, gev_per_mip
 from hgcal_ae.detector.setups import detector_setup
-from hgcal_ae.errors import ConfigError, DataError, SchemaError
+from hgcal_ae.errors import ConfigError
 from hgcal_ae.study.showers import TriggerDatasetConfig, make_trigger_dataset
 from hgcal_ae.trigger.formats import tc_lsb_mip
 
@@ -232,50 +232,3 @@ def test_progress_callback(tmp_path: Path) -> None:
         config, tmp_path / "p.h5", batch_events=2, on_batch=lambda *a: seen.append(a)
     )
     assert seen == [(2, 10), (4, 10), (5, 10), (7, 10), (9, 10), (10, 10)]
-
-
-def test_unreadable_files(files: dict[str, Path], tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="does not exist"):
-        read_trigger_cells(tmp_path / "missing.h5")
-    (tmp_path / "text.h5").write_text("not hdf5")
-    with pytest.raises(DataError, match="not a readable HDF5"):
-        read_trigger_cells(tmp_path / "text.h5")
-    content = files["signal"].read_bytes()
-    (tmp_path / "cut.h5").write_bytes(content[: len(content) // 2])
-    with pytest.raises(DataError, match="truncated"):
-        read_trigger_cells(tmp_path / "cut.h5")
-    middle = len(content) // 2  # zeroed bytes inside the compressed chunks
-    damaged = content[:middle] + bytes(4000) + content[middle + 4000 :]
-    (tmp_path / "damaged.h5").write_bytes(damaged)
-    with pytest.raises(DataError, match="corrupt"):
-        read_trigger_cells(tmp_path / "damaged.h5")
-
-
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
-        (lambda h5: h5.__delitem__("events/cell_energy_gev_total"), "events/cell_energy_gev_total"),
-        (lambda h5: h5.__delitem__("modules/layer"), "modules/layer"),
-        (lambda h5: h5.attrs.__delitem__("schema"), "no attribute 'schema'"),
-    ],
-)
-def test_schema_errors(files: dict[str, Path], tmp_path: Path, edit, message: str) -> None:
-    path = tmp_path / "edited.h5"
-    path.write_bytes(files["signal"].read_bytes())
-    with h5py.File(path, "a") as h5:
-        edit(h5)
-    with pytest.raises(SchemaError, match=message):
-        read_trigger_cells(path)
-
-
-def test_tc_of_wrong_shape(files: dict[str, Path], tmp_path: Path) -> None:
-    path = tmp_path / "narrow.h5"
-    path.write_bytes(files["signal"].read_bytes())
-    with h5py.File(path, "a") as h5:
-        narrow = h5["modules/tc"][:, :47]
-        del h5["modules/tc"]
-        h5["modules/tc"] = narrow
-    with pytest.raises(
-        SchemaError, match=r"dataset 'modules/tc' must be of shape \(n, 48\), got shape \(\d+, 47\)"
-    ):
-        read_trigger_cells(path)

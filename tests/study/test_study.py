@@ -13,6 +13,10 @@ import numpy as np
 import pytest
 
 from hgcal_ae.cli import main
+from hgcal_ae.datasets.splits import split_rows
+from hgcal_ae.datasets.trigger_cells import read_trigger_cells
+from hgcal_ae.models.module_ae import ModuleAutoencoder
+from hgcal_ae.models.module_training import save_module_ae
 from hgcal_ae.study.presets import PRESETS, study_preset
 from hgcal_ae.study.report import (
     ae_versus_baselines,
@@ -188,4 +192,50 @@ def test_occupancy_profile_is_drawn(smoke):
     header = (report / "table.csv").read_text().splitlines()[0].split(",")
     assert (
         "emd_mean_cm" in header and "emd_by_occupancy" not in header and "per_energy" not in header
+    )
+
+
+# -- reruns into the smoke study's folder (these change its outputs: keep them last) ---------
+
+
+def _rerun(out: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "hgcal_ae.cli", "study", "--preset", "smoke", "--workers", "2",
+           "--output-dir", str(out)]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+
+
+def test_a_retrained_model_rebuilds_the_evaluation_and_the_report_in_one_run(smoke):
+    """Issue 8.2: one rerun after a model changed gives a report that agrees with the evaluation."""
+    report, _ = smoke
+    study = report.parent
+    before = json.loads((report / "summary.json").read_text())
+    config = study_preset("smoke").training_config(16, 3)
+    # what a retraining gives: a model of the same settings with other weights, newer than the rest
+    save_module_ae(study / "autoencoders" / "latent16_bits3" / "model.pt",
+                   ModuleAutoencoder(config.ae_config()), config, [])  # fmt: skip
+    done = _rerun(study.parent.parent)
+    assert done.returncode == 0, done.stderr[-3000:]
+    evaluation = json.loads((study / "evaluation.json").read_text())
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["rows"] == evaluation["rows"]
+    assert summary["rows"] != before["rows"]  # the untrained model's numbers reached the report
+    assert "done StudyReport" in done.stderr and "TrainModuleAE" not in done.stderr
+
+
+def test_a_truncated_trigger_cell_file_is_simulated_again(smoke):
+    """Issue 8.4: a corrupt intermediate is made again by the next run, not reported as done."""
+    report, _ = smoke
+    data = report.parent / "trigger_cells.h5"
+    original = read_trigger_cells(data)[0]
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+    done = _rerun(report.parent.parent.parent)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert read_trigger_cells(data)[0].equals(original)  # the same showers again
+    summary = json.loads((report / "summary.json").read_text())
+    assert (
+        summary["n_test_modules"]
+        == original.select_rows(
+            split_rows(original.event, study_preset("smoke").split, seed=0)[2]
+        ).n_rows
     )
