@@ -42,6 +42,7 @@ import numpy as np
 import uproot
 
 from hgcal_ae.datasets.events import EventBatch, EventWriter
+from hgcal_ae.detector.layers import N_LAYERS
 from hgcal_ae.errors import ConfigError, DataError, SchemaError
 
 __all__ = [
@@ -67,7 +68,7 @@ HIT_BRANCHES = {
 }
 #: Branches every file must have (besides one of :data:`ENERGY_BRANCHES`).
 REQUIRED_BRANCHES = (EVENT_BRANCH, *HIT_BRANCHES)
-CE_E_LAYERS = 28
+CE_E_LAYERS = N_LAYERS  # the ingest keeps the CE-E layers 1..28
 
 # uproot raises many types on a file that is not ROOT, truncated or corrupt (OSError for a
 # short read, ValueError, EOFError, struct.error, zlib.error, its DeserializationError, and

@@ -10,6 +10,7 @@ from typing import Any
 
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.plots.style import house_style, new_figure, save_figure
+from hgcal_ae.trigger.baselines import ELINK_BITS
 
 __all__ = ["bandwidth_plot"]
 
@@ -18,7 +19,7 @@ def bandwidth_plot(
     rows: Sequence[Mapping[str, Any]],
     path: str | os.PathLike[str],
     *,
-    elink_bits: int = 32,
+    elink_bits: int = ELINK_BITS,
     title: str | None = None,
 ) -> Path:
     """Draw bits per bunch crossing per module as horizontal bars, with e-link capacities.

@@ -10,6 +10,7 @@ from typing import Any
 
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.plots.style import house_style, new_figure, save_figure
+from hgcal_ae.trigger.baselines import ELINK_BITS
 
 __all__ = ["grouping_plot"]
 
@@ -39,7 +40,7 @@ def grouping_plot(
     layer_rows: Sequence[Mapping[str, Any]],
     path: str | os.PathLike[str],
     *,
-    elink_bits: int = 32,
+    elink_bits: int = ELINK_BITS,
     title: str | None = None,
 ) -> Path:
     """Barycentre resolution and width ratio per layer, and bits per module, per granularity.
