@@ -3,7 +3,7 @@
 Every writer must say "no space left on device" naming the file, exit 1 from the CLI with
 one line, and leave nothing behind (neither the file nor a temporary one) — never crash.
 Writing HDF5 onto a full disk used to end in a segmentation fault (exit 139, nothing on
-stderr): see :mod:`hgcal_ae.datasets.hdf5`.
+stderr): see :mod:`hgcal_ae.datasets.hdf5_writer`.
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def test_simulate_on_a_full_disk_says_so_and_leaves_nothing(small_disk: Mount) -
 _WRITER_SCRIPT = """
 import json, os, sys
 import numpy as np
-from hgcal_ae.datasets.events import EventBatch, EventWriter
+from hgcal_ae.datasets.event_batch import EventBatch
+from hgcal_ae.datasets.events import EventWriter
 from hgcal_ae.errors import OutputError
 
 disk, leave, n_events = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -214,7 +215,8 @@ def test_mnist_training_on_a_full_disk(small_disk: Mount, mnist_cache: Path) -> 
 
 def test_hdf5_array_too_big_for_the_disk_leaves_no_space_used(small_disk: Mount) -> None:
     """The HDF5 writer in-process: the error, nothing left, and the space given back."""
-    from hgcal_ae.datasets.hdf5 import DatasetSpec, FileSchema, append, create_datasets, hdf5_output
+    from hgcal_ae.datasets.hdf5 import DatasetSpec, FileSchema
+    from hgcal_ae.datasets.hdf5_writer import append, create_datasets, hdf5_output
 
     disk = small_disk(256)
     schema = FileSchema(

@@ -1,9 +1,10 @@
-"""Events HDF5 format: round trips, streaming, slices, atomicity and schema errors."""
+"""Events HDF5 file: round trips, streaming, slices, atomicity and schema errors."""
 
 from __future__ import annotations
 
 import tracemalloc
-from dataclasses import fields
+from collections.abc import Callable
+from dataclasses import fields, replace
 from pathlib import Path
 
 import h5py
@@ -11,10 +12,8 @@ import numpy as np
 import pytest
 
 import hgcal_ae
+from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.datasets.events import (
-    EVENT_FIELDS,
-    HIT_FIELDS,
-    EventBatch,
     EventWriter,
     count_events,
     iter_events,
@@ -27,30 +26,6 @@ from hgcal_ae.errors import ConfigError, DataError, SchemaError
 METADATA = {"source": "test", "seed": 7, "geometry": {"layers": 28}, "energies_gev": [20.0, 50.0]}
 
 
-def random_batch(
-    rng: np.random.Generator, n_events: int = 50, mean_hits: float = 8.0, first_id: int = 0
-) -> EventBatch:
-    counts = rng.poisson(mean_hits, n_events)
-    counts[: min(2, n_events)] = 0  # events without hits must survive too
-    n_hits = int(counts.sum())
-    return EventBatch.from_counts(
-        counts,
-        event_id=np.arange(first_id, first_id + n_events),
-        pdg=rng.choice([11, -11, 22, 0], n_events),
-        true_energy_gev=rng.uniform(10, 300, n_events),
-        true_x_cm=rng.normal(0, 1, n_events),
-        true_y_cm=np.where(rng.random(n_events) < 0.2, np.nan, rng.normal(0, 1, n_events)),
-        angle_x_rad=rng.normal(0, 0.01, n_events),
-        angle_y_rad=rng.normal(0, 0.01, n_events),
-        layer=rng.integers(1, 29, n_hits),
-        cell=rng.integers(-1, 10_000, n_hits),
-        x_cm=rng.normal(0, 3, n_hits),
-        y_cm=rng.normal(0, 3, n_hits),
-        z_cm=rng.uniform(0, 30, n_hits),
-        energy_mip=rng.exponential(5, n_hits),
-    )
-
-
 def assert_batches_equal(got: EventBatch, expected: EventBatch) -> None:
     for field in fields(EventBatch):
         a, b = getattr(got, field.name), getattr(expected, field.name)
@@ -58,19 +33,9 @@ def assert_batches_equal(got: EventBatch, expected: EventBatch) -> None:
         np.testing.assert_array_equal(a, b, err_msg=field.name)
 
 
-def test_batch_coerces_dtypes_and_helpers(rng: np.random.Generator) -> None:
-    batch = random_batch(rng)
-    for name, dtype in {**EVENT_FIELDS, **HIT_FIELDS, "hit_offsets": np.dtype(np.int64)}.items():
-        assert getattr(batch, name).dtype == dtype, name
-    assert batch.hits_per_event().sum() == batch.n_hits
-    index = batch.event_index_of_hits()
-    assert index.shape == (batch.n_hits,)
-    np.testing.assert_array_equal(
-        np.bincount(index, minlength=batch.n_events), batch.hits_per_event()
-    )
-
-
-def test_round_trip(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_round_trip(
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch]
+) -> None:
     batch = random_batch(rng, n_events=300)
     path = write_events(tmp_path / "events.h5", batch, METADATA)
     got, metadata = read_events(path)
@@ -87,7 +52,9 @@ def test_round_trip(tmp_path: Path, rng: np.random.Generator) -> None:
         assert h5["events/hit_offsets"].shape == (301,)
 
 
-def test_streamed_appends_equal_one_write(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_streamed_appends_equal_one_write(
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch]
+) -> None:
     batches = [
         random_batch(rng, n_events=n, first_id=100 * i) for i, n in enumerate([40, 0, 1, 77, 13])
     ]
@@ -103,7 +70,9 @@ def test_streamed_appends_equal_one_write(tmp_path: Path, rng: np.random.Generat
     assert_batches_equal(read_events(tmp_path / "whole.h5")[0], whole)
 
 
-def test_read_slice_equals_select(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_read_slice_equals_select(
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch]
+) -> None:
     batch = random_batch(rng, n_events=120)
     path = write_events(tmp_path / "events.h5", batch, METADATA)
     for start, stop in [(0, 10), (37, 95), (100, None), (5, 5), (-20, None)]:
@@ -111,22 +80,9 @@ def test_read_slice_equals_select(tmp_path: Path, rng: np.random.Generator) -> N
         assert_batches_equal(got, batch.select(np.arange(120)[start:stop]))
 
 
-def test_select_mask_and_indices_agree(rng: np.random.Generator) -> None:
-    batch = random_batch(rng, n_events=60)
-    mask = rng.random(60) < 0.4
-    assert_batches_equal(batch.select(mask), batch.select(np.flatnonzero(mask)))
-    reordered = batch.select([5, 2, 2, -1])
-    np.testing.assert_array_equal(reordered.event_id, batch.event_id[[5, 2, 2, 59]])
-    lo, hi = batch.hit_offsets[5], batch.hit_offsets[6]
-    np.testing.assert_array_equal(reordered.energy_mip[: hi - lo], batch.energy_mip[lo:hi])
-    reordered.validate()
-    with pytest.raises(ConfigError, match="out of range"):
-        batch.select([60])
-    with pytest.raises(ConfigError, match="shape"):
-        batch.select(np.ones(3, bool))
-
-
-def test_iter_events_concatenate_to_whole(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_iter_events_concatenate_to_whole(
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch]
+) -> None:
     batch = random_batch(rng, n_events=250)
     path = write_events(tmp_path / "events.h5", batch, METADATA)
     chunks = list(iter_events(path, chunk_events=64))
@@ -136,7 +92,9 @@ def test_iter_events_concatenate_to_whole(tmp_path: Path, rng: np.random.Generat
         next(iter_events(path, chunk_events=0))
 
 
-def test_exception_inside_writer_leaves_nothing(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_exception_inside_writer_leaves_nothing(
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch]
+) -> None:
     path = tmp_path / "events.h5"
     with pytest.raises(RuntimeError, match="boom"), EventWriter(path, METADATA) as writer:
         writer.append(random_batch(rng))
@@ -144,7 +102,9 @@ def test_exception_inside_writer_leaves_nothing(tmp_path: Path, rng: np.random.G
     assert list(tmp_path.iterdir()) == []
 
 
-def test_invalid_batch_is_refused_by_writer(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_invalid_batch_is_refused_by_writer(
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch]
+) -> None:
     batch = random_batch(rng)
     bad = EventBatch(
         **{f.name: getattr(batch, f.name) for f in fields(batch)} | {"layer": batch.layer[:-1]}
@@ -157,31 +117,10 @@ def test_invalid_batch_is_refused_by_writer(tmp_path: Path, rng: np.random.Gener
     assert list(tmp_path.iterdir()) == []
 
 
-def _replace(batch: EventBatch, **changes: object) -> EventBatch:
-    return EventBatch(**{f.name: getattr(batch, f.name) for f in fields(batch)} | changes)
-
-
-def test_validate_names_bad_field(rng: np.random.Generator) -> None:
-    batch = random_batch(rng, n_events=20)
-    offsets = batch.hit_offsets.copy()
-    with pytest.raises(SchemaError, match=r"'hit_offsets' must end at n_hits = \d+, got"):
-        _replace(batch, hit_offsets=offsets + np.r_[np.zeros(20, np.int64), 1]).validate()
-    with pytest.raises(SchemaError, match="'hit_offsets' must start at 0"):
-        _replace(batch, hit_offsets=offsets + 1).validate()
-    swapped = offsets.copy()
-    swapped[[5, 6]] = swapped[[6, 5]] + np.array([1, 0])
-    with pytest.raises(SchemaError, match="'hit_offsets' must be non-decreasing"):
-        _replace(batch, hit_offsets=swapped).validate()
-    with pytest.raises(SchemaError, match=r"'hit_offsets' has length 20, expected 21"):
-        _replace(batch, hit_offsets=offsets[:-1]).validate()
-    with pytest.raises(SchemaError, match=r"'pdg' has length 19, expected 20 \(n_events\)"):
-        _replace(batch, pdg=batch.pdg[1:]).validate()
-    with pytest.raises(SchemaError, match=r"'x_cm' has length"):
-        _replace(batch, x_cm=batch.x_cm[1:]).validate()
-
-
 @pytest.fixture
-def events_file(tmp_path: Path, rng: np.random.Generator) -> Path:
+def events_file(
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch]
+) -> Path:
     return write_events(tmp_path / "x.h5", random_batch(rng, n_events=40), METADATA)
 
 
@@ -234,7 +173,9 @@ def test_not_hdf5_is_data_error(tmp_path: Path) -> None:
         read_events(tmp_path / "missing.h5")
 
 
-def test_streaming_memory_is_flat(tmp_path: Path, rng: np.random.Generator) -> None:
+def test_streaming_memory_is_flat(
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch]
+) -> None:
     template = random_batch(rng, n_events=1000, mean_hits=2.0)
 
     def peak_of(n_batches: int, name: str) -> int:
@@ -243,7 +184,7 @@ def test_streaming_memory_is_flat(tmp_path: Path, rng: np.random.Generator) -> N
             try:
                 for _ in range(n_batches):
                     # a fresh batch each time, so that a writer keeping references would grow
-                    writer.append(_replace(template, energy_mip=template.energy_mip.copy()))
+                    writer.append(replace(template, energy_mip=template.energy_mip.copy()))
                 return tracemalloc.get_traced_memory()[1]
             finally:
                 tracemalloc.stop()
@@ -256,7 +197,7 @@ def test_streaming_memory_is_flat(tmp_path: Path, rng: np.random.Generator) -> N
 
 @pytest.mark.parametrize("keep", [0.05, 0.5, 0.95])
 def test_truncated_large_file_is_data_error_for_every_reader(
-    tmp_path: Path, rng: np.random.Generator, keep: float
+    tmp_path: Path, rng: np.random.Generator, random_batch: Callable[..., EventBatch], keep: float
 ) -> None:
     """A file of many chunks cut short (a copy that stopped): every reader names the file."""
     path = tmp_path / "events.h5"

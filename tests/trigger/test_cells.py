@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hgcal_ae.datasets.events import EventBatch
+from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError, SchemaError

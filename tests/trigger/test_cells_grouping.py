@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hgcal_ae.datasets.events import EventBatch
+from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.detector.hexagons import sensor
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS, trigger_cell_map

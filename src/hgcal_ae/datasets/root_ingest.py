@@ -17,7 +17,7 @@ branch              type                meaning
 :func:`ingest_root` reads them chunk by chunk (``TTree.iterate``, so memory stays flat),
 keeps only the hits of the electromagnetic section, **CE-E: 1 <= layer <= max_layer
 (28)** — hits of the hadronic section behind it (layers 29..40 in the October 2018 setup)
-are dropped — and streams :class:`~hgcal_ae.datasets.events.EventBatch` es into an
+are dropped — and streams :class:`~hgcal_ae.datasets.event_batch.EventBatch` es into an
 :class:`~hgcal_ae.datasets.events.EventWriter`.  Beam-test data carry no truth: ``pdg`` is
 0, the impact point and angles are NaN and ``cell`` is -1.  The output is written
 atomically: on any error nothing is left at ``output``.
@@ -41,7 +41,8 @@ import awkward as ak
 import numpy as np
 import uproot
 
-from hgcal_ae.datasets.events import EventBatch, EventWriter
+from hgcal_ae.datasets.event_batch import EventBatch
+from hgcal_ae.datasets.events import EventWriter
 from hgcal_ae.detector.layers import N_LAYERS
 from hgcal_ae.errors import ConfigError, DataError, SchemaError
 

@@ -19,7 +19,7 @@ On disk, **schema version 1** of ``hgcal-ae/trigger-cells`` (chunked, gzip, resi
 
 The per-event fields are those of :data:`~hgcal_ae.datasets.module_rows.EVENT_TRUTH`.
 The format is described once (:data:`TRIGGER_CELLS`) for the package's one HDF5 schema checker
-and streaming writer (:mod:`hgcal_ae.datasets.hdf5`): files are written into a temporary file
+and streaming writer (:mod:`~hgcal_ae.datasets.hdf5`, :mod:`~hgcal_ae.datasets.hdf5_writer`): files are written into a temporary file
 renamed on success (nothing is left at ``path`` on any error, a full disk included) and read
 with every dataset's shape checked first, the message naming the field.
 """
@@ -36,16 +36,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from hgcal_ae.datasets.hdf5 import (
-    DatasetSpec,
-    FileSchema,
-    append,
-    create_datasets,
-    hdf5_output,
-    open_checked,
-    read_metadata_attr,
-    write_metadata,
-)
+from hgcal_ae.datasets.hdf5 import DatasetSpec, FileSchema, open_checked, read_metadata_attr
+from hgcal_ae.datasets.hdf5_writer import append, create_datasets, hdf5_output, write_metadata
 from hgcal_ae.datasets.module_rows import EVENT_TRUTH, ModuleRows
 from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS
 from hgcal_ae.errors import ConfigError, DataError, SchemaError

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hgcal_ae.datasets.events import EventBatch
+from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.detector.layers import LayerStack, gev_per_mip
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.fits import (

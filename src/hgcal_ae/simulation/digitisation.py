@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy import special
 
-from hgcal_ae.datasets.events import EventBatch
+from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.simulation.showers import CellDeposits, ShowerModel
 

@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hgcal_ae import __version__
-from hgcal_ae.datasets.events import EVENT_FIELDS, HIT_FIELDS, EventBatch, EventWriter
+from hgcal_ae.datasets.event_batch import EVENT_FIELDS, HIT_FIELDS, EventBatch
+from hgcal_ae.datasets.events import EventWriter
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.simulation.digitisation import DEFAULT_NOISE_MIP, DEFAULT_THRESHOLD_MIP, digitise

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hgcal_ae.datasets.events import EventBatch
+from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.detector.setups import DetectorSetup, detector_setup
 from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError

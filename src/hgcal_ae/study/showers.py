@@ -47,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 import hgcal_ae
-from hgcal_ae.datasets.events import EventBatch
+from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.datasets.trigger_cells import TriggerCellWriter
 from hgcal_ae.detector.hexagons import sensor
 from hgcal_ae.detector.layers import odd_layers

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from hgcal_ae.datasets.events import EventBatch
+from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.datasets.module_rows import EVENT_TRUTH, ModuleRows
 from hgcal_ae.detector.setups import DetectorSetup
 from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS, TriggerCellMap, trigger_cell_map
