@@ -20,7 +20,7 @@ from hgcal_ae.metrics.event_quality import (
     event_longitudinal_profile,
     event_shower_max,
 )
-from hgcal_ae.metrics.shower_shapes import profile_t_max
+from hgcal_ae.metrics.shower_max import profile_t_max
 
 N_TC, N_LAYERS = 48, 28
 

@@ -1,9 +1,10 @@
 """Physics-driven measures: resolution and linearity fits, shower shapes, shower depth.
 
-Submodules: :mod:`~hgcal_ae.metrics.fits` (iterated Gaussian core, S/sqrt(E) (+) C,
-linearity, t_max and E_c fits, all with uncertainties) and
-:mod:`~hgcal_ae.metrics.shower_shapes` (per-event sums, longitudinal profiles, barycentres,
-containment radii and shower maxima on CSR hit arrays).
+Submodules: :mod:`~hgcal_ae.metrics.gaussian_core` (iterated Gaussian core),
+:mod:`~hgcal_ae.metrics.fits` (S/sqrt(E) (+) C, linearity, t_max and E_c fits, all with
+uncertainties), :mod:`~hgcal_ae.metrics.shower_shapes` (per-event sums, longitudinal
+profiles, barycentres and containment radii on CSR hit arrays) and
+:mod:`~hgcal_ae.metrics.shower_max` (shower maxima).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from hgcal_ae.metrics.fits import (
     FitResult,
     critical_energy_fit,
-    gaussian_core,
     linear_fit,
     linearity_residuals,
     resolution_fit,
     shower_max_fit,
 )
+from hgcal_ae.metrics.gaussian_core import gaussian_core
+from hgcal_ae.metrics.shower_max import mean_profile_t_max, profile_t_max
 from hgcal_ae.metrics.shower_shapes import (
     barycentre,
     containment_radius,
@@ -24,8 +26,6 @@ from hgcal_ae.metrics.shower_shapes import (
     event_sums,
     hit_multiplicity,
     longitudinal_profile,
-    mean_profile_t_max,
-    profile_t_max,
 )
 
 __all__ = [

@@ -37,8 +37,9 @@ from hgcal_ae.detector.layers import N_LAYERS, gev_per_mip
 from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
 from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError
-from hgcal_ae.metrics.fits import MIN_CORE_ENTRIES, gaussian_core, resolution_fit
-from hgcal_ae.metrics.shower_shapes import profile_t_max
+from hgcal_ae.metrics.fits import resolution_fit
+from hgcal_ae.metrics.gaussian_core import MIN_CORE_ENTRIES, gaussian_core
+from hgcal_ae.metrics.shower_max import profile_t_max
 
 __all__ = [
     "compare_events",
@@ -111,6 +112,11 @@ def _rows(
     return ev, lay, q, n
 
 
+def _group_sums(group: IntArray, weights: FloatArray, n: int) -> FloatArray:
+    """Sum of ``weights`` over each group 0..n-1 (``np.bincount``; float64, as the weights)."""
+    return np.asarray(np.bincount(group, weights=weights, minlength=n), dtype=np.float64)
+
+
 def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
     return np.divide(num, den, out=np.full(np.shape(num), np.nan), where=den > 0)
 
@@ -143,7 +149,7 @@ def event_energy(
     ndarray, shape (n_events,) [GeV]
     """
     ev, lay, q, n = _rows(event, layer, tc, n_events)
-    return np.bincount(ev, weights=q.sum(axis=1) * _row_scale(lay, weights_mev), minlength=n)
+    return _group_sums(ev, q.sum(axis=1) * _row_scale(lay, weights_mev), n)
 
 
 def event_barycentre(
@@ -187,9 +193,9 @@ def event_barycentre(
     mod = _index(module, "module", q.shape[0], 0, wx.size - 1)
     scale = _row_scale(lay, weights_mev)
     w = q.sum(axis=1) * scale
-    total = np.bincount(ev, weights=w, minlength=n)
-    sx = np.bincount(ev, weights=(q @ tx) * scale + w * wx[mod], minlength=n)
-    sy = np.bincount(ev, weights=(q @ ty) * scale + w * wy[mod], minlength=n)
+    total = _group_sums(ev, w, n)
+    sx = _group_sums(ev, (q @ tx) * scale + w * wx[mod], n)
+    sy = _group_sums(ev, (q @ ty) * scale + w * wy[mod], n)
     return _ratio(sx, total), _ratio(sy, total)
 
 
@@ -207,13 +213,13 @@ def event_longitudinal_profile(
     ev, lay, q, n = _rows(event, layer, tc, n_events)
     e = q.sum(axis=1) * _row_scale(lay, weights_mev)
     flat = ev * N_LAYERS + (lay - 1)
-    return np.bincount(flat, weights=e, minlength=n * N_LAYERS).reshape(n, N_LAYERS)
+    return _group_sums(flat, e, n * N_LAYERS).reshape(n, N_LAYERS)
 
 
 def event_shower_max(profile: npt.ArrayLike, x0: npt.ArrayLike) -> FloatArray:
     """Depth of the shower maximum of every event [X0].
 
-    :func:`hgcal_ae.metrics.shower_shapes.profile_t_max`: vertex of the parabola through the
+    :func:`hgcal_ae.metrics.shower_max.profile_t_max`: vertex of the parabola through the
     layer with the most energy and its neighbours (the layer depth itself at the stack
     edges); ``nan`` for events without energy.
 
@@ -253,8 +259,8 @@ def _mean_rms(values: FloatArray, group: IntArray, k: int) -> tuple[FloatArray, 
     """Mean and RMS about 0 of the finite values of each of k groups (``nan`` for none)."""
     ok = np.isfinite(values)
     cnt = np.bincount(group[ok], minlength=k).astype(np.float64)
-    mean = _ratio(np.bincount(group[ok], weights=values[ok], minlength=k), cnt)
-    rms = np.sqrt(_ratio(np.bincount(group[ok], weights=values[ok] ** 2, minlength=k), cnt))
+    mean = _ratio(_group_sums(group[ok], values[ok], k), cnt)
+    rms = np.sqrt(_ratio(_group_sums(group[ok], values[ok] ** 2, k), cnt))
     return mean, rms
 
 
@@ -299,13 +305,13 @@ def compare_events(
     Every number is relative to the uncompressed trigger cells (``reference``).  Per event:
     response E_decoded / E_reference, barycentre shift decoded - reference [cm], shower-max
     shift decoded - reference [X0].  Per beam energy: mean and std of the response; the
-    Gaussian-core (:func:`~hgcal_ae.metrics.fits.gaussian_core`) mean, width and sigma/E of
-    both and ``resolution_ratio`` = (sigma/E) decoded / (sigma/E) reference; the RMS of the
-    barycentre shift decoded - reference per axis and, given true positions, the RMS of
-    reference - true and decoded - true with their ratio; mean and RMS of the shower-max
-    shift.  S (+) C fits (:func:`~hgcal_ae.metrics.fits.resolution_fit`) for both with >= 3
-    usable energies, else ``None``.  Events without reference energy are left out of every
-    per-energy number; fewer than 10 events at an energy give ``None`` widths.
+    Gaussian-core (:func:`~hgcal_ae.metrics.gaussian_core.gaussian_core`) mean, width and
+    sigma/E of both and ``resolution_ratio`` = (sigma/E) decoded / (sigma/E) reference; the
+    RMS of the barycentre shift decoded - reference per axis and, given true positions, the
+    RMS of reference - true and decoded - true with their ratio; mean and RMS of the
+    shower-max shift.  S (+) C fits (:func:`~hgcal_ae.metrics.fits.resolution_fit`) for both
+    with >= 3 usable energies, else ``None``.  Events without reference energy are left out
+    of every per-energy number; fewer than 10 events at an energy give ``None`` widths.
 
     Parameters
     ----------

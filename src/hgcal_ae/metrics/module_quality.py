@@ -68,7 +68,8 @@ def _coords(coords: npt.ArrayLike | None) -> FloatArray:
 
 def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
     """num / den, ``nan`` where den is not > 0 (no warning)."""
-    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+    ratio: FloatArray = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+    return ratio
 
 
 def _centroid(q: FloatArray, xy: FloatArray) -> FloatArray:
@@ -152,14 +153,8 @@ def width_ratio(
     """Ratio of the energy-weighted RMS radii of reconstruction and input (dRMS as a ratio).
 
     Each width is ``sqrt(sum(q |x - c|^2) / sum(q))`` about the row's *own* centroid ``c``,
-    so a pure shift of the pattern leaves the ratio at 1.
-
-    Parameters
-    ----------
-    a, b : array_like, shape (N, 48)
-        Input and reconstructed TC charges (non-negative).
-    coords : array_like, shape (48, 2), optional
-        TC centres [cm]; default the 8-inch LD wafer.
+    so a pure shift of the pattern leaves the ratio at 1.  ``a``, ``b`` and ``coords`` are
+    those of :func:`centroid_shift`.
 
     Returns
     -------
@@ -200,7 +195,8 @@ def occupancy(a: npt.ArrayLike, threshold: float) -> IntArray:
     if not (np.isfinite(threshold) and threshold > 0):
         msg = f"occupancy threshold must be a finite charge > 0 (e.g. 1 MIP_T), got {threshold!r}"
         raise ConfigError(msg)
-    return (check_charges(a, "a") >= threshold).sum(axis=1).astype(np.int64)
+    occupancy: IntArray = (check_charges(a, "a") >= threshold).sum(axis=1).astype(np.int64)
+    return occupancy
 
 
 def module_quality(

@@ -21,17 +21,17 @@ from hgcal_ae.detector.layers import LayerStack, gev_per_mip
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.fits import (
     FitResult,
-    gaussian_core,
     linear_fit,
     linearity_residuals,
     resolution_fit,
     shower_max_fit,
 )
+from hgcal_ae.metrics.gaussian_core import gaussian_core
+from hgcal_ae.metrics.shower_max import mean_profile_t_max
 from hgcal_ae.metrics.shower_shapes import (
     containment_radius,
     hit_multiplicity,
     longitudinal_profile,
-    mean_profile_t_max,
 )
 
 __all__ = [
