@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from hgcal_ae.errors import ConfigError
-from hgcal_ae.simulation import MEDIUM_READINGS, SamplingMedium, tb2018_medium
+from hgcal_ae.simulation.medium import MEDIUM_READINGS, SamplingMedium, tb2018_medium
 
 
 def test_readings_values() -> None:

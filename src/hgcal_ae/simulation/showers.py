@@ -38,14 +38,8 @@ import numpy.typing as npt
 from hgcal_ae.detector.grid_locator import GridLocator
 from hgcal_ae.detector.setups import DetectorSetup
 from hgcal_ae.errors import ConfigError
-from hgcal_ae.simulation.gflash import (
-    gamma_cdf,
-    longitudinal_fluctuations,
-    radial_parameters,
-    sample_longitudinal,
-    sample_radius_grouped,
-    tau_of_depth,
-)
+from hgcal_ae.simulation.gflash import gamma_cdf, longitudinal_fluctuations, sample_longitudinal
+from hgcal_ae.simulation.gflash_radial import radial_parameters, sample_radius_grouped, tau_of_depth
 from hgcal_ae.simulation.landau import MIP_KEV, sample_deposits_mip
 from hgcal_ae.simulation.medium import SamplingMedium
 
@@ -239,13 +233,15 @@ def simulate_deposits(
     group = np.repeat(np.arange(n_events * n_layers), counts)[inside]
     key = group * setup.cells_per_layer + gcell[inside]
     n_keys = n_events * n_layers * setup.cells_per_layer
+    # numpy's stub types bincount as intp even when float weights make it float64
+    summed: npt.NDArray[np.float64]
     if n_keys <= 4 * max(n_cross, 1):  # dense: one bincount pass, no sort
-        summed = np.bincount(key, weights=deposit[inside], minlength=n_keys)
+        summed = np.bincount(key, weights=deposit[inside], minlength=n_keys)  # type: ignore[assignment]
         unique = np.flatnonzero(summed)
         summed = summed[unique]
     else:
         unique, inverse = np.unique(key, return_inverse=True)
-        summed = np.bincount(inverse, weights=deposit[inside], minlength=len(unique))
+        summed = np.bincount(inverse, weights=deposit[inside], minlength=len(unique))  # type: ignore[assignment]
     return CellDeposits(
         key=unique,
         energy_mip=summed,
