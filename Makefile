@@ -14,7 +14,7 @@ help:
 	@echo "make mnist     the MNIST autoencoder example (latent dim 28)"
 	@echo "make test      run the test suite (creates $(VENV) if needed)"
 	@echo "make test-all  also the tests marked slow"
-	@echo "make lint      ruff check + format check"
+	@echo "make lint      what CI checks besides the tests: ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make bench     run the benchmarks in benchmarks/"
 	@echo "make validate  validate the shower simulation against the 2018 targets (a few minutes)"
 
@@ -45,9 +45,14 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -m ""
 
+# Every check runs, and the target fails if any failed (so one red check does not hide the next).
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	@status=0; \
+	echo "== ruff check";          $(VENV)/bin/ruff check . || status=1; \
+	echo "== ruff format --check"; $(VENV)/bin/ruff format --check . || status=1; \
+	echo "== mypy (src/)";         $(VENV)/bin/mypy || status=1; \
+	echo "== lint-imports";        $(VENV)/bin/lint-imports || status=1; \
+	exit $$status
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
@@ -61,4 +66,4 @@ validate: $(STAMP)
 	$(PY) validation/validate_simulation.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -68,3 +68,20 @@ def test_bad_timing(tmp_path: Path, seconds: float, pause: int) -> None:
     frames = write_frames(tmp_path, 2)
     with pytest.raises(ConfigError, match="seconds_per_frame > 0 and final_pause >= 1"):
         training_gif(frames, tmp_path / "t.gif", seconds_per_frame=seconds, final_pause=pause)
+
+
+class _FramePath:
+    """A path-like that is neither ``str`` nor ``pathlib.Path`` (e.g. a remote-mount wrapper)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __fspath__(self) -> str:
+        return str(self._path)
+
+
+def test_frames_given_as_any_path_like(tmp_path: Path) -> None:
+    # the signature promises os.PathLike; imageio only understands str and pathlib.Path
+    frames = [_FramePath(path) for path in write_frames(tmp_path, 2)]
+    movie = iio.imread(training_gif(frames, tmp_path / "pathlike.gif"), index=None)
+    assert movie.shape == (2, 30, 40, 3)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hgcal_ae.workflows.base import HgcalTask
+
 WORKFLOW = Path(__file__).with_name("steps_workflow.py")
 LINE = re.compile(r"^\[(\d+)/(\d+)\] (start|done) (\w+)\((.*)\)(?: in (\d+\.\d) s)?$")
 
@@ -50,3 +52,11 @@ def test_total_counts_only_what_is_left_to_do(tmp_path):
 def test_quiet_prints_nothing(tmp_path):
     assert _run(tmp_path, "--steps", "2", "--quiet") == []
     assert (tmp_path / "steps" / "all.txt").read_text() == "step 0\nstep 1\n"
+
+
+def test_report_outside_a_worker_is_a_no_op(tmp_path):
+    # luigi gives a task its progress callbacks only inside a worker; a task whose run() is
+    # called by hand (a notebook, a debugger) must not fail on its first progress report
+    task = HgcalTask(output_dir=str(tmp_path))
+    task.report(0.5, "half way")
+    assert list(tmp_path.iterdir()) == []

@@ -166,7 +166,8 @@ class ModuleRows:
 
     def module_sums(self) -> npt.NDArray[np.float64]:
         """Sum of the TC charges of every row, shape (M,) [MIP]."""
-        return np.asarray(self.tc, dtype=np.float64).sum(axis=1)
+        sums: npt.NDArray[np.float64] = np.asarray(self.tc, dtype=np.float64).sum(axis=1)
+        return sums
 
     def event_offsets(self) -> IntArray:
         """CSR offsets ``(n_events + 1,)``: rows of event i are ``[o[i], o[i+1])``.

@@ -35,6 +35,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+import numpy.typing as npt
 
 from hgcal_ae.datasets.hdf5 import DatasetSpec, FileSchema, open_checked, read_metadata_attr
 from hgcal_ae.datasets.hdf5_writer import append, create_datasets, hdf5_output, write_metadata
@@ -155,8 +156,8 @@ def read_trigger_cells(
     return rows, metadata
 
 
-def _offsets(h5: h5py.File, first: int, last: int, where: str) -> np.ndarray:
-    offsets = h5["events/module_offsets"][first : last + 1]
+def _offsets(h5: h5py.File, first: int, last: int, where: str) -> npt.NDArray[np.int64]:
+    offsets: npt.NDArray[np.int64] = h5["events/module_offsets"][first : last + 1]  # schema: int64
     if np.any(np.diff(offsets) < 0):
         msg = f"{where}: dataset 'events/module_offsets' must not decrease"
         raise SchemaError(msg)

@@ -111,7 +111,8 @@ def polygon_areas(polygons: FloatArray) -> FloatArray:
     """
     x, y = polygons[..., 0], polygons[..., 1]
     cross = x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y
-    return 0.5 * np.abs(cross.sum(axis=1))
+    area: FloatArray = 0.5 * np.abs(cross.sum(axis=1))
+    return area
 
 
 def lookup_index(

@@ -210,4 +210,5 @@ def odd_layers(stack: LayerStack | None = None) -> npt.NDArray[np.bool_]:
     numpy.ndarray of bool, shape (n_layers,)
     """
     layer = (stack if stack is not None else ce_e_stack()).layer
-    return layer % 2 == 1
+    odd: npt.NDArray[np.bool_] = layer % 2 == 1
+    return odd

@@ -127,7 +127,8 @@ def _build_map(name: str, k: int) -> TriggerCellMap:
     row, col = lattice.rhombus_row // k, lattice.rhombus_col // k
     tc = grid * grid * lattice.rhombus + grid * row + col
     cells_of_tc = np.argsort(tc, kind="stable").reshape(n_tc, k * k)
-    area = np.bincount(tc, weights=lattice.area_cm2, minlength=n_tc)
+    # numpy's stub types bincount as intp even when float weights make it float64
+    area: FloatArray = np.bincount(tc, weights=lattice.area_cm2, minlength=n_tc)  # type: ignore[assignment]
     ids = np.arange(n_tc, dtype=np.int64)
     return TriggerCellMap(
         sensor=name,

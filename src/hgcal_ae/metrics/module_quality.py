@@ -6,7 +6,7 @@ Public API::
     centroid_shift(a, b, coords=None) -> (N,)        # |centroid(b) - centroid(a)| [cm]
     width_ratio(a, b, coords=None) -> (N,)           # RMS radius(b) / RMS radius(a)
     occupancy(a, threshold) -> (N,) int              # TCs with charge >= threshold
-    module_quality(a, b, coords=None, *, occupancy_threshold) -> dict[str, (N,)]
+    module_quality(a, b, coords=None, *, occupancy_threshold) -> ModuleQuality, each (N,)
     summarise(values, *, drop_negative=True) -> dict(mean, std, median, q16, q84, n)
 
 ``a`` is the input of each module, ``b`` its reconstruction, both (N, 48) non-negative TC
@@ -25,6 +25,8 @@ centroid of a module without charge.  Only ``emd`` keeps Ecoder's sentinels (-1 
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import numpy.typing as npt
 
@@ -33,6 +35,7 @@ from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.emd import check_charges, default_tc_coords, emd
 
 __all__ = [
+    "ModuleQuality",
     "centroid_shift",
     "energy_ratio",
     "module_quality",
@@ -43,6 +46,17 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+class ModuleQuality(TypedDict):
+    """The per-module measures of :func:`module_quality`, each of shape (N,)."""
+
+    emd: FloatArray
+    energy_ratio: FloatArray
+    centroid_shift: FloatArray
+    width_ratio: FloatArray
+    occupancy_in: IntArray
+    occupancy_out: IntArray
 
 
 # -- input checks --------------------------------------------------------------------------
@@ -205,7 +219,7 @@ def module_quality(
     coords: npt.ArrayLike | None = None,
     *,
     occupancy_threshold: float,
-) -> dict[str, npt.NDArray[np.float64] | npt.NDArray[np.int64]]:
+) -> ModuleQuality:
     """Every per-module measure of a reconstruction against its uncompressed input.
 
     Parameters
@@ -219,9 +233,10 @@ def module_quality(
 
     Returns
     -------
-    dict of ndarray, each of shape (N,)
-        ``"emd"`` [unit of coords] with the sentinels of :func:`~hgcal_ae.metrics.emd.emd`
-        (-1: input empty, -0.5: output empty), ``"energy_ratio"``, ``"centroid_shift"``
+    ModuleQuality
+        A dict of arrays, each of shape (N,): ``"emd"`` [unit of coords] with the sentinels
+        of :func:`~hgcal_ae.metrics.emd.emd` (-1: input empty, -0.5: output empty),
+        ``"energy_ratio"``, ``"centroid_shift"``
         [unit of coords], ``"width_ratio"`` (``nan`` where undefined, see the functions),
         ``"occupancy_in"`` and ``"occupancy_out"`` (int64, TCs of ``a`` and ``b`` at or
         above the threshold).

@@ -86,7 +86,8 @@ def _gamma_profile(t: FloatArray, energy: float, alpha: float, beta: float) -> F
     """E f(t) with f the Gamma pdf (beta t)^(alpha-1) beta exp(-beta t) / Gamma(alpha)."""
     bt = beta * t
     log_f = (alpha - 1.0) * np.log(bt) + math.log(beta) - bt - gammaln(alpha)
-    return energy * np.exp(log_f)
+    profile: FloatArray = energy * np.exp(log_f)
+    return profile
 
 
 def mean_profile_t_max(

@@ -59,7 +59,10 @@ def reconstruct_energy(
     """
     per_mip = gev_per_mip(dedx_weight_mev)
     per_hit = batch.energy_mip.astype(np.float64) * per_mip[batch.layer.astype(np.int64) - 1]
-    return np.bincount(batch.event_index_of_hits(), weights=per_hit, minlength=batch.n_events)
+    # numpy's stub types bincount as intp even when float weights make it float64
+    event = batch.event_index_of_hits()
+    energy: FloatArray = np.bincount(event, weights=per_hit, minlength=batch.n_events)  # type: ignore[assignment]
+    return energy
 
 
 @dataclass(frozen=True)

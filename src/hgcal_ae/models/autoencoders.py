@@ -8,6 +8,7 @@ Returning logits lets the BCE loss use the numerically stable ``binary_cross_ent
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import TypeAlias
 
 import torch
 from torch import nn
@@ -18,6 +19,7 @@ __all__ = [
     "ARCHITECTURES",
     "ConvAutoencoder",
     "DenseAutoencoder",
+    "ImageAutoencoder",
     "build_autoencoder",
     "check_latent_dim",
 ]
@@ -68,10 +70,12 @@ class DenseAutoencoder(nn.Module):
         self.decoder = nn.Sequential(*dec)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
+        code: torch.Tensor = self.encoder(x)
+        return code
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
+        image: torch.Tensor = self.decoder(z)
+        return image
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
@@ -110,19 +114,27 @@ class ConvAutoencoder(nn.Module):
         )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
+        code: torch.Tensor = self.encoder(x)
+        return code
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
+        image: torch.Tensor = self.decoder(z)
+        return image
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {"dense": DenseAutoencoder, "conv": ConvAutoencoder}
+#: Either image autoencoder: both have ``encode``, ``decode`` and ``latent_dim``.
+ImageAutoencoder: TypeAlias = DenseAutoencoder | ConvAutoencoder
+
+ARCHITECTURES: dict[str, type[ImageAutoencoder]] = {
+    "dense": DenseAutoencoder,
+    "conv": ConvAutoencoder,
+}
 
 
-def build_autoencoder(arch: str, latent_dim: int) -> nn.Module:
+def build_autoencoder(arch: str, latent_dim: int) -> ImageAutoencoder:
     """Build the autoencoder ``arch`` (``"dense"`` or ``"conv"``) with ``latent_dim``."""
     try:
         cls = ARCHITECTURES[arch]

@@ -17,7 +17,8 @@ def cuda_device_count() -> int:
     re-initialize CUDA in forked subprocess").  ``torch.cuda.device_count()`` asks NVML first
     and leaves the process fork-safe.
     """
-    return torch.cuda.device_count() if torch.backends.cuda.is_built() else 0
+    built = torch.backends.cuda.is_built()  # type: ignore[no-untyped-call]  # unannotated in torch
+    return torch.cuda.device_count() if built else 0
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from torch import nn
 
 from hgcal_ae.errors import DataError
-from hgcal_ae.models.autoencoders import build_autoencoder
+from hgcal_ae.models.autoencoders import ImageAutoencoder, build_autoencoder
 from hgcal_ae.models.training import EpochRecord, TrainingConfig, TrainingResult, save_torch
 
 __all__ = ["encode_images", "images_to_tensor", "load_trained", "save_trained"]
@@ -25,7 +24,7 @@ def images_to_tensor(images: npt.NDArray[np.uint8]) -> torch.Tensor:
 
 @torch.no_grad()
 def encode_images(
-    model: nn.Module, images: torch.Tensor, batch_size: int = 2000
+    model: ImageAutoencoder, images: torch.Tensor, batch_size: int = 2000
 ) -> npt.NDArray[np.float32]:
     """Latent codes ``(N, latent_dim)`` of ``images`` under ``model``'s encoder."""
     device = next(model.parameters()).device
@@ -60,7 +59,7 @@ def save_trained(path: Path, result: TrainingResult, **extra: Any) -> Path:
 
 def load_trained(
     path: Path, device: torch.device | str = "cpu"
-) -> tuple[nn.Module, TrainingResult, dict[str, Any]]:
+) -> tuple[ImageAutoencoder, TrainingResult, dict[str, Any]]:
     """Load ``model.pt``: the model (in eval mode), its :class:`TrainingResult`, the raw payload."""
     try:
         payload = torch.load(path, map_location="cpu", weights_only=False)

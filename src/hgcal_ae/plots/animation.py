@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import imageio.v3 as iio
 import numpy as np
+import numpy.typing as npt
 
 from hgcal_ae.atomic import atomic_path
 from hgcal_ae.errors import ConfigError
@@ -56,9 +58,9 @@ def training_gif(
     if len(frame_paths) == 0:
         msg = "expected at least one frame for the GIF, got an empty list"
         raise ConfigError(msg)
-    frames = []
+    frames: list[npt.NDArray[Any]] = []
     for frame_path in frame_paths:
-        frame = iio.imread(frame_path)
+        frame = iio.imread(Path(frame_path))  # imageio takes str and Path, not any os.PathLike
         if frame.ndim == 3 and frame.shape[2] == 4:
             frame = frame[..., :3]  # matplotlib's PNGs are opaque RGBA; GIF has no alpha
         if frames and frame.shape != frames[0].shape:

@@ -108,10 +108,13 @@ def _hits(
         return lay, cid, e
     key = (lay - lay.min()) * n_cells + cid
     keys, inverse = np.unique(key, return_inverse=True)
-    summed = np.bincount(inverse, weights=e)
+    # numpy's stub types bincount as intp even when float weights make it float64
+    summed: FloatArray = np.bincount(inverse, weights=e)  # type: ignore[assignment]
     keep = np.isfinite(summed) & (summed >= threshold_mip)
     keys, summed = keys[keep], summed[keep]
-    return keys // n_cells + lay.min(), keys % n_cells, summed
+    hit_layer: IntArray = keys // n_cells + lay.min()
+    hit_cell: IntArray = keys % n_cells
+    return hit_layer, hit_cell, summed
 
 
 def _view(
@@ -157,14 +160,19 @@ def _draw_layer(
 ) -> None:
     """Grey cells of the view, hit cells coloured by energy, wafer outlines, fixed limits."""
     empty = np.setdiff1d(background, cells, assume_unique=False)
+    # PolyCollection's stub wants a Sequence of polygons; an (N, K, 2) array is its fast path,
+    # hence the three arg-type ignores below
     ax.add_collection(
         PolyCollection(
-            geometry.vertices[empty], facecolors=EMPTY_CELL, edgecolors=CELL_EDGE, linewidths=0.3
+            geometry.vertices[empty],  # type: ignore[arg-type]
+            facecolors=EMPTY_CELL,
+            edgecolors=CELL_EDGE,
+            linewidths=0.3,
         )
     )
     if cells.size:
         hits = PolyCollection(
-            geometry.vertices[cells],
+            geometry.vertices[cells],  # type: ignore[arg-type]
             array=energy,
             cmap=CMAP,
             norm=norm,
@@ -173,7 +181,12 @@ def _draw_layer(
         )
         ax.add_collection(hits)
     ax.add_collection(
-        PolyCollection(geometry.wafers, facecolors="none", edgecolors=WAFER_EDGE, linewidths=1.0)
+        PolyCollection(
+            geometry.wafers,  # type: ignore[arg-type]
+            facecolors="none",
+            edgecolors=WAFER_EDGE,
+            linewidths=1.0,
+        )
     )
     for artist in ax.collections:
         artist.set_in_layout(False)  # clipped to the axes anyway; spares the layout engine

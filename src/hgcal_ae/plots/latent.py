@@ -108,7 +108,15 @@ def latent_projection(
         cmap = _colours(names)
         for k in np.unique(y):
             sel = y == k
-            ax.scatter(*coords[sel].T, s=6, alpha=0.6, color=cmap[k], label=names[k], linewidths=0)
+            ax.scatter(
+                coords[sel, 0],
+                coords[sel, 1],
+                s=6,
+                alpha=0.6,
+                color=cmap[k],
+                label=names[k],
+                linewidths=0,
+            )
         if z.shape[1] == 1:
             ax.set_yticks(np.unique(y), [names[k] for k in np.unique(y)])
         ax.set_xlabel(axis_labels[0])

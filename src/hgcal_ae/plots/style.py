@@ -11,11 +11,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 from hgcal_ae.atomic import atomic_path
 
@@ -24,7 +27,7 @@ __all__ = ["DEFAULT_DPI", "HOUSE_RC", "house_style", "new_figure", "save_figure"
 DEFAULT_DPI = 100
 
 #: rcParams of the house style: readable sizes, light grid, opaque white background.
-HOUSE_RC: dict[str, Any] = {
+HOUSE_RC: dict[RcKeyType, Any] = {
     "font.size": 11,
     "axes.titlesize": 12,
     "axes.labelsize": 12,
@@ -62,14 +65,18 @@ def house_style() -> Iterator[None]:
 
 
 def new_figure(
-    figsize: tuple[float, float], *, dpi: float = DEFAULT_DPI, layout: str | None = "constrained"
+    figsize: tuple[float, float],
+    *,
+    dpi: float = DEFAULT_DPI,
+    layout: Literal["constrained", "compressed", "tight", "none"] | None = "constrained",
 ) -> Figure:
     """Return a new figure of ``figsize`` inches at ``dpi``, drawn by an Agg canvas.
 
     ``layout`` is passed to :class:`~matplotlib.figure.Figure` (``"constrained"`` by default,
     ``"none"`` for figures that place their axes by hand).
     """
-    fig = Figure(figsize=figsize, dpi=dpi, layout=layout)
+    # matplotlib's stub of Figure() leaves out the documented "none" (set_layout_engine has it)
+    fig = Figure(figsize=figsize, dpi=dpi, layout=layout)  # type: ignore[arg-type]
     FigureCanvasAgg(fig)
     return fig
 

@@ -383,7 +383,8 @@ def multiplicity_plot(multiplicities: Mapping[float, npt.ArrayLike], path: PathL
             if m.size == 0:
                 continue
             text = f"{energy:g} GeV: mean {m.mean():.0f}, RMS {m.std():.0f}"
-            ax.hist(m, bins=bins, histtype="step", linewidth=1.5, label=text)
+            # matplotlib's stub leaves out the array of edges that hist documents and takes
+            ax.hist(m, bins=bins, histtype="step", linewidth=1.5, label=text)  # type: ignore[arg-type]
         ax.set_xlabel("hits per event")
         ax.set_ylabel("events")
         ax.set_title("hit multiplicity")

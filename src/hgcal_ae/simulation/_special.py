@@ -23,7 +23,8 @@ def lgamma(a: npt.ArrayLike) -> FloatArray:
     if not np.all(np.isfinite(a_arr) & (a_arr > 0)):
         msg = "lgamma needs finite a > 0"
         raise ConfigError(msg)
-    return special.gammaln(a_arr)
+    result: FloatArray = special.gammaln(a_arr)  # scipy ships no types
+    return result
 
 
 def gammainc_lower(a: npt.ArrayLike, x: npt.ArrayLike) -> FloatArray:
@@ -50,4 +51,5 @@ def gammainc_lower(a: npt.ArrayLike, x: npt.ArrayLike) -> FloatArray:
     if not np.all(np.isfinite(x_arr) & (x_arr >= 0)):
         msg = "gammainc_lower needs finite x >= 0 (clip depths at 0 before calling)"
         raise ConfigError(msg)
-    return special.gammainc(a_arr, x_arr)
+    result: FloatArray = special.gammainc(a_arr, x_arr)  # scipy ships no types
+    return result

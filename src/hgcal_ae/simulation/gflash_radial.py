@@ -64,7 +64,8 @@ def tau_of_depth(
     T_i = np.asarray(T_i, dtype=np.float64)
     alpha_i = np.asarray(alpha_i, dtype=np.float64)
     alpha_mean = np.asarray(alpha_mean, dtype=np.float64)
-    return t * (alpha_i - 1.0) / (alpha_i * T_i) * alpha_mean / (alpha_mean - 1.0)
+    tau: FloatArray = t * (alpha_i - 1.0) / (alpha_i * T_i) * alpha_mean / (alpha_mean - 1.0)
+    return tau
 
 
 def radial_parameters(
@@ -164,7 +165,8 @@ def sample_radius(
         raise ConfigError(msg)
     choice, u = rng.random((2, *p_core.shape))
     radius = np.where(choice < p_core, r_core, r_tail)
-    return radius * np.sqrt(u / (1.0 - u))
+    sampled: FloatArray = radius * np.sqrt(u / (1.0 - u))
+    return sampled
 
 
 def sample_radius_grouped(

@@ -73,5 +73,6 @@ def sample_deposits_mip(
     position = rng.random(n, dtype=np.float32) * np.float32(_QUANTILES)
     index = np.minimum(position.astype(np.int32), _QUANTILES - 1)  # float32 can round up to Q
     frac = position - index.astype(np.float32)
-    low = quantiles[index]
-    return low + frac * (quantiles[index + 1] - low)
+    low: npt.NDArray[np.float32] = quantiles[index]
+    high: npt.NDArray[np.float32] = quantiles[index + 1]
+    return low + frac * (high - low)

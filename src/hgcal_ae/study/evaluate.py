@@ -162,11 +162,12 @@ def evaluate_all(
 
     ``modules`` are the test events' rows (:meth:`ModuleRows.select_rows`), charges [MIP].
     """
-    modules = modules.with_tc(np.asarray(modules.tc, dtype=np.float64))
-    rows = [evaluate_output(reference_output(modules.tc, lsb), modules, setup)]
+    tc: npt.NDArray[np.float64] = np.asarray(modules.tc, dtype=np.float64)
+    modules = modules.with_tc(tc)
+    rows = [evaluate_output(reference_output(tc, lsb), modules, setup)]
     for n in elinks:
         outputs = algorithm_outputs(
-            modules.tc,
+            tc,
             n,
             models=models,
             thresholds=thresholds,

@@ -181,7 +181,9 @@ def _toy_pileup(
         key = (event * setup.stack.n_layers + layers[layer] - 1) * setup.cells_per_layer + cell
         energy = rng.exponential(config.pileup_mean_mip, counts.sum())
         keys, inverse = np.unique(np.concatenate([deposits.key, key]), return_inverse=True)
-        summed = np.bincount(inverse, weights=np.concatenate([deposits.energy_mip, energy]))
+        # numpy's stub types bincount as intp even when float weights make it float64
+        weights = np.concatenate([deposits.energy_mip, energy])
+        summed: npt.NDArray[np.float64] = np.bincount(inverse, weights=weights)  # type: ignore[assignment]
         return replace(deposits, key=keys, energy_mip=summed)
 
     return add

@@ -13,6 +13,7 @@ is geometry: :mod:`hgcal_ae.detector.trigger_cells`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +30,7 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-def _last_axis(values: npt.ArrayLike, size: int, what: str) -> npt.NDArray[np.generic]:
+def _last_axis(values: npt.ArrayLike, size: int, what: str) -> npt.NDArray[Any]:
     array = np.asarray(values)
     if array.ndim == 0 or array.shape[-1] != size:
         msg = f"{what} must have shape (..., {size}), got {array.shape}"
@@ -37,7 +38,9 @@ def _last_axis(values: npt.ArrayLike, size: int, what: str) -> npt.NDArray[np.ge
     return array
 
 
-def cells_to_trigger_cells(cell_energy: npt.ArrayLike, tc_map: TriggerCellMap) -> FloatArray:
+def cells_to_trigger_cells(
+    cell_energy: npt.ArrayLike, tc_map: TriggerCellMap
+) -> npt.NDArray[np.floating[Any]]:
     """Sum the cells of a module into its ``tc_map.n_tc`` TCs (48 for the default map).
 
     Parameters
@@ -59,12 +62,14 @@ def cells_to_trigger_cells(cell_energy: npt.ArrayLike, tc_map: TriggerCellMap) -
     # a (n_cells, n_tc) one-hot product runs on BLAS: ~10x faster than gathering the cells
     one_hot = np.zeros((tc_map.n_cells, tc_map.n_tc), dtype=energy.dtype)
     one_hot[np.arange(tc_map.n_cells), tc_map.tc_of_cell] = 1
-    return energy @ one_hot
+    tc: npt.NDArray[np.floating[Any]] = energy @ one_hot
+    return tc
 
 
 def module_sums(tc: npt.ArrayLike) -> FloatArray:
     """Module sum of 48 TCs: shape (..., 48) -> (...,), same unit (econt.md section 2)."""
-    return _last_axis(tc, N_TRIGGER_CELLS, "tc").sum(axis=-1)
+    sums: FloatArray = _last_axis(tc, N_TRIGGER_CELLS, "tc").sum(axis=-1)
+    return sums
 
 
 def _layer_choice(

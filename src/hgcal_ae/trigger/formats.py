@@ -79,7 +79,8 @@ def _check_widths(exponent_bits: int, mantissa_bits: int) -> None:
 def max_value(exponent_bits: int, mantissa_bits: int) -> int:
     """Largest representable value, ``(2**(M + 1) - 1) << (2**E - 2)`` (EMU:Utils/encode.py)."""
     _check_widths(exponent_bits, mantissa_bits)
-    return (2 ** (mantissa_bits + 1) - 1) << (2**exponent_bits - 2)
+    largest: int = (2 ** (mantissa_bits + 1) - 1) << (2**exponent_bits - 2)
+    return largest
 
 
 def _as_counts(values: ArrayLike) -> NDArray[np.float64]:
@@ -169,7 +170,8 @@ def decode_float(
     value = np.where(e == 0, m, np.left_shift(m + 2**mantissa_bits, shift))
     if centre:
         value = value + np.where(shift > 0, np.left_shift(1, np.maximum(shift - 1, 0)), 0)
-    return value.astype(np.float64)
+    decoded: NDArray[np.float64] = value.astype(np.float64)
+    return decoded
 
 
 @dataclass(frozen=True)
@@ -283,4 +285,5 @@ def tc_lsb_mip(sensor_name: str) -> float:
             f"unknown sensor {sensor_name!r}; expected one of {', '.join(map(repr, DROPPED_LSBS))}"
         )
         raise ConfigError(msg)
-    return 2 ** DROPPED_LSBS[sensor_name] / ADC_PER_MIP
+    lsb: float = 2 ** DROPPED_LSBS[sensor_name] / ADC_PER_MIP
+    return lsb

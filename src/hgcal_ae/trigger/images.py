@@ -120,7 +120,8 @@ def to_image_8x8(tc: ArrayT) -> ArrayT:
         flat = torch.where(mask, flat, torch.zeros((), dtype=flat.dtype, device=flat.device))
     else:
         flat = np.where(_MASK_FLAT, flat, np.zeros((), dtype=flat.dtype))
-    return flat.reshape(*lead, 8, 8)
+    arranged: ArrayT = flat.reshape(*lead, 8, 8)  # numpy or torch, as the caller gave
+    return arranged
 
 
 def from_image_8x8(image: ArrayT) -> ArrayT:
@@ -142,7 +143,8 @@ def from_image_8x8(image: ArrayT) -> ArrayT:
     """
     x = _as_array(image)
     lead = _check_shape(x, (8, 8), "8x8 image")
-    return _take(x.reshape(*lead, 64), _TC_PIXEL_8X8)
+    cells: ArrayT = _take(x.reshape(*lead, 64), _TC_PIXEL_8X8)
+    return cells
 
 
 def to_4x4x3(tc: ArrayT) -> ArrayT:
@@ -165,7 +167,8 @@ def to_4x4x3(tc: ArrayT) -> ArrayT:
     """
     x = _as_array(tc)
     lead = _check_shape(x, (N_TC,), "trigger cells")
-    return _take(x, _TC_4X4X3).reshape(*lead, 4, 4, 3)
+    arranged: ArrayT = _take(x, _TC_4X4X3).reshape(*lead, 4, 4, 3)
+    return arranged
 
 
 def from_4x4x3(image: ArrayT) -> ArrayT:
@@ -178,4 +181,5 @@ def from_4x4x3(image: ArrayT) -> ArrayT:
     """
     x = _as_array(image)
     lead = _check_shape(x, (4, 4, 3), "4x4x3 image")
-    return _take(x.reshape(*lead, 48), _FLAT_4X4X3)
+    cells: ArrayT = _take(x.reshape(*lead, 48), _FLAT_4X4X3)
+    return cells

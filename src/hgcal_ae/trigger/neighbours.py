@@ -358,7 +358,8 @@ def layer_split(rows: ModuleRows, *, threshold: float = SPLIT_THRESHOLD) -> Laye
     groups, row_group = np.unique(_event_layer_key(r), return_inverse=True)
     row_group = row_group.reshape(-1).astype(np.int64)
     row_energy = r.module_sums()
-    energy = np.bincount(row_group, weights=row_energy, minlength=groups.size)
+    # numpy's stub types bincount as intp even when float weights make it float64
+    energy: FloatArray = np.bincount(row_group, weights=row_energy, minlength=groups.size)  # type: ignore[assignment]
     has = energy[row_group] > 0
     fraction = np.divide(row_energy, energy[row_group], out=np.full(r.n_rows, np.nan), where=has)
     hottest = np.full(groups.size, -np.inf)

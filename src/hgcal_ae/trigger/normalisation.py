@@ -157,7 +157,8 @@ def denormalise(normalised: ArrayT, scale: ArrayT) -> ArrayT:
     if tuple(s.shape) != tuple(x.shape[:-1]):
         msg = f"scale must have shape {tuple(x.shape[:-1])} (the leading shape of the TCs), got {tuple(s.shape)}"
         raise ConfigError(msg)
-    return x * s[..., None]
+    charges: ArrayT = x * s[..., None]  # x and s are numpy or torch, as the caller gave
+    return charges
 
 
 def quantise_inputs(normalised: ArrayT, bits: int = INPUT_BITS) -> ArrayT:
@@ -188,4 +189,5 @@ def quantise_inputs(normalised: ArrayT, bits: int = INPUT_BITS) -> ArrayT:
         raise ConfigError(msg)
     x, xp = _backend(normalised)
     steps = float(2 ** int(bits))
-    return xp.sign(x) * xp.floor(xp.abs(x) * steps + 0.5) / steps
+    rounded: ArrayT = xp.sign(x) * xp.floor(xp.abs(x) * steps + 0.5) / steps
+    return rounded

@@ -21,7 +21,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -137,9 +137,17 @@ class HgcalTask(luigi.Task):
             return all(_is_complete(task) for task in flatten(self.requires()))
 
     def report(self, fraction: float, message: str) -> None:
-        """Tell the scheduler (and its web page) how far the task is."""
-        self.set_progress_percentage(round(100 * fraction))
-        self.set_status_message(message)
+        """Tell the scheduler (and its web page) how far the task is.
+
+        A no-op outside a luigi worker: luigi sets these callbacks to None until a worker
+        runs the task, so a ``run()`` called by hand still works.
+        """
+        set_percentage: Callable[[int], None] | None = self.set_progress_percentage
+        set_message: Callable[[str], None] | None = self.set_status_message
+        if set_percentage is not None:
+            set_percentage(round(100 * fraction))
+        if set_message is not None:
+            set_message(message)
 
 
 def task_label(task: luigi.Task) -> str:

@@ -49,6 +49,7 @@ from hgcal_ae.study.report import (
 from hgcal_ae.study.showers import OCCUPANCIES, make_trigger_dataset
 from hgcal_ae.trigger.bandwidth import bandwidth_table, standard_entries, write_table_csv
 from hgcal_ae.workflows.base import HgcalTask
+from hgcal_ae.workflows.targets import WholeTarget
 
 __all__ = [
     "EvaluateCompression",
@@ -119,7 +120,8 @@ class TrainModuleAE(TrainingTask):
     latent_bits = luigi.IntParameter()
 
     def requires(self) -> TriggerCellData:
-        return self.clone(TriggerCellData)
+        data: TriggerCellData = self.clone(TriggerCellData)  # luigi's clone is unannotated
+        return data
 
     def output(self) -> luigi.LocalTarget:
         name = f"latent{self.latent_dim}_bits{self.latent_bits}"
@@ -183,7 +185,7 @@ class StudyReport(StudyTask):
     def requires(self) -> dict[str, luigi.Task]:
         return {"evaluation": self.clone(EvaluateCompression), "data": self.clone(TriggerCellData)}
 
-    def output(self) -> dict[str, luigi.LocalTarget]:
+    def output(self) -> dict[str, WholeTarget]:
         where = ("study", self.run_name, "report")
         targets = {f"pareto_{q}": self.local_target(*where, f"pareto_{q}.png") for q in QUANTITIES}
         return targets | {name: self.local_target(*where, name) for name in REPORT_FILES}
