@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: help setup demo mnist test test-all lint format bench validate clean
+.PHONY: help setup demo mnist test test-all lint format bench validate docs clean
 
 help:
 	@echo "make setup     create $(VENV) and install hgcal-ae with its dev tools"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint      what CI checks besides the tests: ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make bench     run the benchmarks in benchmarks/"
 	@echo "make validate  validate the shower simulation against the 2018 targets (a few minutes)"
+	@echo "make docs      regenerate the result tables and figures of docs/ and README.md from the runs"
 
 setup: $(STAMP)
 
@@ -59,11 +60,14 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_mnist_workflow.py
-	$(PY) benchmarks/bench_simulation.py
+	$(PY) benchmarks/bench_mnist_workflow.py --json $${OUTPUT_DIR:-output}/benchmarks/mnist_workflow.json
+	$(PY) benchmarks/bench_simulation.py --json $${OUTPUT_DIR:-output}/benchmarks/simulation.json
 
 validate: $(STAMP)
 	$(PY) validation/validate_simulation.py
+
+docs: $(STAMP)
+	$(VENV)/bin/hgcal-ae docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

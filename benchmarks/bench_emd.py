@@ -12,7 +12,10 @@ per second, the speed-up (goal: >= 20x) and the largest |difference| (goal: <= 1
 first call compiles the numba kernels: by default into a fresh cache directory, so the compile
 time printed is the cold one (``--warm-cache`` uses numba's normal cache instead).
 
-Usage: python benchmarks/bench_emd.py [--modules 5000] [--repeats 5] [--warm-cache]
+With ``--json PATH`` the measured numbers are also written to PATH (``hgcal-ae docs`` makes
+the benchmark table of docs/benchmarks.md from it).
+
+Usage: python benchmarks/bench_emd.py [--modules 5000] [--repeats 5] [--warm-cache] [--json PATH]
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def main() -> int:
     parser.add_argument("--modules", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warm-cache", action="store_true", help="keep numba's normal cache")
+    parser.add_argument("--json", default=None, help="also write the measured numbers to this file")
     args = parser.parse_args()
     if not args.warm_cache:  # before numba is imported
         os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-emd-numba-")
@@ -100,9 +104,11 @@ def main() -> int:
     emd(inputs[:2], inputs[:2] + 1.0, coords, parallel=False)
     t2 = time.perf_counter()
     cache = "numba cache" if args.warm_cache else "cold, fresh cache"
+    first_calls = {"parallel_s": t1 - t0, "serial_s": t2 - t1}
     print(f"first calls ({cache}): parallel {t1 - t0:.2f} s, serial {t2 - t1:.2f} s")
 
     ok = True
+    results = []
     for name, (a, b) in cases.items():
         t_emd, got = _best_of(args.repeats, lambda a=a, b=b: emd(a, b, coords))
         t_ser, got_ser = _best_of(args.repeats, lambda a=a, b=b: emd(a, b, coords, parallel=False))
@@ -119,7 +125,22 @@ def main() -> int:
         print(f"  emd() serial      {t_ser:8.4f} s  {n / t_ser:10.0f} modules/s")
         print(f"  speed-up          {speedup:8.1f}x parallel, {t_pot / t_ser:.1f}x serial")
         print(f"  max |emd - POT|   {diff:.2e}   (parallel == serial bitwise: {same})")
+        results.append({
+            "name": name, "pot": n / t_pot, "parallel": n / t_emd, "serial": n / t_ser,
+            "speedup": speedup, "speedup_serial": t_pot / t_ser, "max_abs_diff": diff,
+            "parallel_equals_serial": same,
+        })  # fmt: skip
     print(f"\ngoals (>= {GOAL_SPEEDUP:.0f}x, <= {GOAL_DIFF:g}): {'met' if ok else 'NOT met'}")
+    if args.json:
+        from hgcal_ae import __version__
+        from hgcal_ae.atomic import write_json
+
+        write_json(args.json, {
+            "benchmark": "emd", "hgcal_ae_version": __version__, "cpu_count": os.cpu_count(),
+            "modules": n, "numba_threads": numba.get_num_threads(), "layout": layout,
+            "cache": cache, "first_calls": first_calls, "cases": results,
+            "goals": {"speedup": GOAL_SPEEDUP, "max_abs_diff": GOAL_DIFF}, "goals_met": bool(ok),
+        })  # fmt: skip
     return 0 if ok else 1
 
 

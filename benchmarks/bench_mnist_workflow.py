@@ -12,13 +12,17 @@ Prints two ratios:
 * end to end: the whole workflow (data from the cache, training, every picture, the summary)
   over the bare loop (data from the cache, training) for the same number of epochs.
 
-Usage: python benchmarks/bench_mnist_workflow.py [--epochs 3] [--repeats 2] [--arch conv]
+With ``--json PATH`` the measured numbers are also written to PATH (``hgcal-ae docs`` makes
+the benchmark table of docs/benchmarks.md from it).
+
+Usage: python benchmarks/bench_mnist_workflow.py [--epochs 3] [--repeats 2] [--arch conv] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -26,6 +30,8 @@ from pathlib import Path
 
 import torch
 
+from hgcal_ae import __version__
+from hgcal_ae.atomic import write_json
 from hgcal_ae.datasets.mnist import load_images, prepare_cache
 from hgcal_ae.models.autoencoders import build_autoencoder
 from hgcal_ae.models.store import images_to_tensor
@@ -60,6 +66,9 @@ def bare_loop(arch: str, epochs: int, seed: int) -> tuple[float, list[float]]:
     return time.perf_counter() - t0, per_epoch
 
 
+GOAL_RATIO = 1.10  # the workflow's epoch at most 10 % slower than the bare loop's
+
+
 def workflow(arch: str, epochs: int, seed: int, out: Path) -> tuple[float, list[float]]:
     t0 = time.perf_counter()
     task = MnistExample(
@@ -76,6 +85,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--arch", default="conv")
+    parser.add_argument("--json", default=None, help="also write the measured numbers to this file")
     args = parser.parse_args()
     prepare_cache("mnist")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, arch {args.arch}, "
@@ -93,10 +103,18 @@ def main() -> None:
     be, we = statistics.median(bare_epoch), statistics.median(wf_epoch)
     bt, wt = statistics.median(bare_total), statistics.median(wf_total)
     print(f"per epoch  : bare {be:.2f} s, workflow {we:.2f} s, ratio {we / be:.3f} "
-          f"(overhead {100 * (we / be - 1):+.1f} %, goal <= +10 %)")  # fmt: skip
+          f"(overhead {100 * (we / be - 1):+.1f} %, goal <= {100 * (GOAL_RATIO - 1):+.0f} %)")  # fmt: skip
     print(f"end to end : bare {bt:.1f} s, workflow {wt:.1f} s, ratio {wt / bt:.3f} "
           f"(overhead {100 * (wt / bt - 1):+.1f} %; includes drawing {args.epochs} grids, cost curve, GIF, "
           "latent projection and the test-set loss)")  # fmt: skip
+    if args.json:
+        write_json(args.json, {
+            "benchmark": "mnist_workflow", "hgcal_ae_version": __version__, "cpu_count": os.cpu_count(),
+            "arch": args.arch, "epochs": args.epochs, "repeats": args.repeats,
+            "torch_threads": torch.get_num_threads(),
+            "per_epoch": {"bare_s": be, "workflow_s": we, "ratio": we / be, "goal_ratio": GOAL_RATIO},
+            "end_to_end": {"bare_s": bt, "workflow_s": wt, "ratio": wt / bt},
+        })  # fmt: skip
 
 
 if __name__ == "__main__":

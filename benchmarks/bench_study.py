@@ -4,13 +4,16 @@
   per-module quality measures (EMD, energy ratio, centroid shift, width ratio, occupancy);
 * training: seconds per epoch of the module autoencoder (reference architecture, telescope loss).
 
-Usage: python benchmarks/bench_study.py [--modules 20000] [--epochs 3]
+Usage: python benchmarks/bench_study.py [--modules 20000] [--epochs 3] [--data H5] [--json PATH]
+With ``--json PATH`` the measured numbers are also written to PATH (``hgcal-ae docs`` makes
+the benchmark table of docs/benchmarks.md from it).
 Needs a trigger dataset; by default it makes a small one (ld8, odd layers) in a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hgcal_ae import __version__
+from hgcal_ae.atomic import write_json
 from hgcal_ae.datasets.trigger_cells import read_trigger_cells
 from hgcal_ae.metrics.module_quality import module_quality
 from hgcal_ae.models.module_training import (
@@ -42,6 +47,7 @@ def main() -> None:
     parser.add_argument("--modules", type=int, default=20_000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=None, help="an existing trigger_cells.h5")
+    parser.add_argument("--json", default=None, help="also write the measured numbers to this file")
     args = parser.parse_args()
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,6 +68,7 @@ def main() -> None:
           f"({int(0.8 * len(tc)) / np.median(per_epoch):,.0f} modules/s; total {time.perf_counter() - t0:.1f} s)")  # fmt: skip
     decoded_bc = best_choice(tc, 2, lsb=lsb).reconstructed
     decoded_ae = autoencoder_output(model, tc, 5, lsb=lsb, zero_suppress=0.1).reconstructed
+    rates = []
     for name, fn in {
         "best choice (2 e-links)": lambda: best_choice(tc, 2, lsb=lsb),
         "STC 2x2 (2 e-links)": lambda: super_trigger_cells(tc, 2, size=4, lsb=lsb),
@@ -73,7 +80,18 @@ def main() -> None:
         "quality vs autoencoder": lambda: module_quality(tc, decoded_ae, occupancy_threshold=1.0),
     }.items():
         fn()  # warm-up (numba compile, torch init)
-        print(f"evaluation: {name:28s} {_rate(len(tc), fn):>12,.0f} modules/s")
+        rate = _rate(len(tc), fn)
+        rates.append({"name": name, "modules_per_s": rate})
+        print(f"evaluation: {name:28s} {rate:>12,.0f} modules/s")
+    if args.json:
+        n_train = int(0.8 * len(tc))
+        write_json(args.json, {
+            "benchmark": "study", "hgcal_ae_version": __version__, "cpu_count": os.cpu_count(),
+            "modules": len(tc), "data": str(args.data) if args.data else "made in a temporary folder",
+            "training": {"modules": n_train, "s_per_epoch": float(np.median(per_epoch)),
+                         "modules_per_s": n_train / float(np.median(per_epoch))},
+            "evaluation": rates,
+        })  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""``hgcal-ae docs``: regenerate the result blocks of ``docs/`` and the README from the runs.
+
+Which runs the pages show, and the commands that make them, are named here, from the
+workflows' own output paths; the rendering is :mod:`hgcal_ae.study.pages`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parsers", "run_sources"]
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "docs", help="regenerate the tables and figures of docs/ and README.md from the runs"
+    )
+    p.add_argument(
+        "--output-dir",
+        default=os.environ.get("OUTPUT_DIR") or "output",
+        help="root of the runs' outputs (default $OUTPUT_DIR or ./output)",
+    )
+    p.add_argument(
+        "--docs", default="docs", help="the docs folder; README.md beside it is updated too"
+    )
+    p.add_argument(
+        "--preset", default="default", help="the study and merging preset the pages show"
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 naming the first block that differs from the runs",
+    )
+    p.set_defaults(handler=_docs)
+
+
+def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, Any]:
+    """The runs the pages show, by source key: their summary files and commands."""
+    from hgcal_ae.study.pages import RunSource
+    from hgcal_ae.study.presets import study_preset
+    from hgcal_ae.workflows.merging import MergingReport
+    from hgcal_ae.workflows.mnist import LatentScan, MnistExample
+    from hgcal_ae.workflows.simulation import ValidateSimulation
+    from hgcal_ae.workflows.study import StudyReport
+
+    name = study_preset(preset).name
+    out = Path(output_dir).resolve()
+    root = {"output_dir": str(out)}
+    paths = {
+        "study": (StudyReport(**root, preset=name).output()["summary.json"].path,
+                  f"hgcal-ae study --preset {name}"),
+        "study_pileup": (StudyReport(**root, preset=name, occupancy="pileup").output()["summary.json"].path,
+                         f"hgcal-ae study --preset {name} --occupancy pileup"),
+        "merging": (MergingReport(**root, preset=name).output()["summary.json"].path,
+                    f"hgcal-ae merging --preset {name}"),
+        "mnist": (MnistExample(**root, latent_dim=28).output().path, "hgcal-ae mnist --latent-dim 28"),
+        "mnist_scan": (LatentScan(**root, archs=["dense", "conv"]).output()["summary"].path,
+                       "hgcal-ae mnist-scan --arch dense,conv"),
+        "validation": (ValidateSimulation(**root, events=5000).output()["summary"].path,
+                       "python validation/validate_simulation.py --output-dir $OUTPUT_DIR"),
+        "cuda": (out / "cuda" / "summary.json",
+                 "python validation/check_cuda.py --output-dir $OUTPUT_DIR/cuda"),
+    }  # fmt: skip
+    for bench in ("emd", "simulation", "mnist_workflow", "study"):
+        paths[f"bench_{bench}"] = (
+            out / "benchmarks" / f"{bench}.json",
+            f"python benchmarks/bench_{bench}.py --json $OUTPUT_DIR/benchmarks/{bench}.json",
+        )
+    return {
+        key: RunSource(Path(path), Path(path).relative_to(out).as_posix(), command)
+        for key, (path, command) in paths.items()
+    }
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from hgcal_ae.errors import ConfigError
+    from hgcal_ae.study.pages import plan_pages
+
+    docs = Path(args.docs)
+    if not docs.is_dir():
+        msg = f"docs folder {str(docs)!r} does not exist; give the folder of the pages with --docs"
+        raise ConfigError(msg)
+    readme = docs.parent / "README.md"
+    pages = ([readme] if readme.is_file() else []) + sorted(docs.glob("*.md"))
+    plan = plan_pages(
+        pages, run_sources(args.output_dir, args.preset), docs / "images", docs.parent
+    )
+    if args.check:
+        difference = plan.first_difference()
+        if difference is not None:
+            print(f"hgcal-ae: error: {difference}; run `hgcal-ae docs`", file=sys.stderr)
+            return 1
+        missing = sum(s.status == "no run found" for s in plan.statuses)
+        print(f"docs match the runs: {len(plan.statuses)} blocks, {missing} without a run")
+        return 0
+    plan.write()
+    for status in plan.statuses:
+        print(status.line())
+    return 0

@@ -1,0 +1,276 @@
+"""The docs' blocks of the MNIST, simulation-validation, CUDA-check and benchmark runs.
+
+One renderer per block (see :mod:`hgcal_ae.study.page_context`), each from the summary.json
+(or the benchmark script's ``--json`` file) of its run.
+"""
+
+from __future__ import annotations
+
+from hgcal_ae.study.page_context import BlockContext, Doc, Rendered, yes_no
+from hgcal_ae.study.tables import markdown_table
+
+__all__ = [
+    "VALIDATION_TARGETS",
+    "bench_emd",
+    "bench_mnist_workflow",
+    "bench_simulation",
+    "bench_study",
+    "cuda_check",
+    "mnist_example",
+    "mnist_scan",
+    "readme_mnist",
+    "readme_simulation",
+    "simulation_validation",
+]
+
+
+def _mnist_counts(s: Doc) -> str:
+    p = s["parameters"]
+    return (f"{p['dataset'].text()}, {p['arch'].text()} AE, latent dim {p['latent_dim'].integer()}, "
+            f"{p['epochs'].integer()} epochs, {s['data']['train_used'].integer():,} training images")  # fmt: skip
+
+
+def mnist_example(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    p, final, out = s["parameters"], s["final"], s["outputs"]
+    loss = p["loss"].text()
+    rows = [{"what": f"{name} {loss.upper()} per pixel", "value": f"{final[f'{key}_{loss}_per_pixel'].number():.4f}"}
+            for name, key in (("training", "train"), ("validation", "val"), ("test", "test"))]  # fmt: skip
+    rows.append(
+        {"what": "training time [s]", "value": f"{s['wall_time_s']['training'].number():.1f}"}
+    )
+    table = markdown_table(
+        rows, (("what", f"after epoch {final['epoch'].integer()}"), ("value", "value"))
+    )
+    summary = out["summary"]
+    grids = out["reconstructions"].items()
+    if not grids:
+        raise out["reconstructions"].fail("is empty, expected the per-epoch pictures")
+    dim, epochs = p["latent_dim"].integer(), p["epochs"].integer()
+    last = ctx.figure(grids[-1], summary, "mnist_reconstructions.png",
+                      f"validation digits and their reconstructions after {epochs} epochs")  # fmt: skip
+    gif = ctx.figure(out["animation"], summary, "mnist_training.gif", "one frame per epoch")
+    cost = ctx.figure(out["cost_curve"], summary, "mnist_cost.png", "loss against epoch")
+    latent = ctx.figure(out["latent_space"], summary, "mnist_latent_space.png",
+                        f"PCA of the {dim}-d codes")  # fmt: skip
+    text = (f"{table}\n{last}\n\n| training (one frame per epoch) | cost curve | latent space |\n"
+            f"|---|---|---|\n| {gif} | {cost} | {latent} |\n")  # fmt: skip
+    return Rendered(ctx.header(_mnist_counts(s) + f", device {s['device'].text()}") + text)
+
+
+def _scan(s: Doc) -> tuple[str, list[str], list[int], dict[tuple[str, int], float | None]]:
+    loss = s["parameters"]["loss"].text() if s["parameters"].has("loss") else "bce"
+    values: dict[tuple[str, int], float | None] = {}
+    for row in s["table"].items():
+        values[(row["arch"].text(), row["latent_dim"].integer())] = row[
+            f"val_{loss}_per_pixel"
+        ].num()
+    archs = list(dict.fromkeys(a for a, _ in values))
+    dims = sorted({d for _, d in values})
+    return loss, archs, dims, values
+
+
+def _smallest(s: Doc, arch: str) -> str:
+    answer = s["smallest_latent_dim"][arch]
+    return "none" if answer.value is None else str(answer.integer())
+
+
+def mnist_scan(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    loss, archs, dims, values = _scan(s)
+    rows = [{"arch": a, **{str(d): values.get((a, d)) for d in dims}} for a in archs]
+    columns = [("arch", "latent dim"), *((str(d), str(d), "{:.4f}") for d in dims)]
+    answers = "".join(f"- {a}: smallest latent dim **{_smallest(s, a)}**\n" for a in archs)
+    figure = ctx.figure(s["outputs"]["plot"], s["outputs"]["summary"], "mnist_latent_scan.png",
+                        "validation loss against latent dim")  # fmt: skip
+    text = (f"Validation {loss.upper()} per pixel:\n\n{markdown_table(rows, columns)}\n"
+            f"Criterion: {s['criterion'].text()}.\n\n{answers}\n{figure}\n")  # fmt: skip
+    return Rendered(ctx.header(f"{len(values)} trainings") + text)
+
+
+def _fit(s: Doc, fit: str, name: str, scale: float = 1.0, digits: int = 1) -> str:
+    value = s[fit]["values"][name].number() * scale
+    error = s[fit]["errors"][name].number() * scale
+    return f"{value:.{digits}f} ± {error:.{digits}f}"
+
+
+def _validation_counts(s: Doc) -> str:
+    p = s["parameters"]
+    return (f"{p['particle'].text()}, {p['events'].integer():,} showers at each of "
+            f"{len(p['energies'].items())} energies, geometry {p['geometry'].text()}")  # fmt: skip
+
+
+#: The 2018 CE-E beam-test targets the simulation is held to (validation/validate_simulation.py).
+VALIDATION_TARGETS = {
+    "S": "18–26 %·√GeV", "C": "≤ 1.5 %", "linearity": "≤ 1 %", "slope": "0.8–1.2 X0",
+    "r90": "1.5–4 cm",
+}  # fmt: skip
+
+
+def simulation_validation(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    points = s["points"].items()
+    r90 = [p["r90_mean_cm"].number() for p in points]
+    t = VALIDATION_TARGETS
+    results = [
+        {"q": "stochastic term S [%·√GeV]", "r": _fit(s, "resolution_fit", "S", 100), "t": t["S"]},
+        {"q": "constant term C [%]", "r": _fit(s, "resolution_fit", "C", 100, 2), "t": t["C"]},
+        {"q": "linearity, largest residual [%]",
+         "r": f"{100 * s['max_abs_linearity_residual'].number():.2f}", "t": t["linearity"]},
+        {"q": "shower maximum against ln E, slope [X0]",
+         "r": _fit(s, "shower_max_fit", "slope", 1.0, 3), "t": t["slope"]},
+        {"q": "90 % containment radius [cm]", "r": f"{min(r90):.2f}–{max(r90):.2f}", "t": t["r90"]},
+    ]  # fmt: skip
+    energies = [{
+        "e": p["beam_energy_gev"].number(), "n": p["n_events"].integer(), "rel": 100 * p["rel_sigma"].number(),
+        "resp": p["reco_mean_gev"].number() / p["beam_energy_gev"].number(), "tmax": p["t_max_x0"].num(),
+        "r90": p["r90_mean_cm"].num(), "hits": p["hits_mean"].num(),
+    } for p in points]  # fmt: skip
+    energy_columns = (
+        ("e", "E [GeV]", "{:g}"), ("n", "showers"), ("rel", "σ/E [%]", "{:.2f}"),
+        ("resp", "E_reco / E", "{:.3f}"), ("tmax", "t_max [X0]", "{:.2f}"),
+        ("r90", "r90 [cm]", "{:.2f}"), ("hits", "hits", "{:.0f}"),
+    )  # fmt: skip
+    out, summary = s["outputs"], s["outputs"]["summary"]
+    top = max(p["beam_energy_gev"].number() for p in points)
+    names = {"resolution": "resolution", "linearity": "linearity",
+             "longitudinal_profiles": "longitudinal profiles", "shower_max": "shower maximum",
+             "containment": "containment"}  # fmt: skip
+    figs = [ctx.figure(out[k], summary, f"sim_{k}.png", caption) for k, caption in names.items()]
+    display = ctx.figure(out[f"display_{top:g}"], summary, "sim_event_display.png",
+                         f"a {top:g} GeV shower in the 28 layers")  # fmt: skip
+    text = (markdown_table(results, (("q", "quantity"), ("r", "result"), ("t", "target")))
+            + "\n" + markdown_table(energies, energy_columns)
+            + "\n| " + " | ".join(figs[:3]) + " |\n|---|---|---|\n| " + " | ".join(figs[3:]) + " | |\n\n"
+            + display + "\n")  # fmt: skip
+    return Rendered(ctx.header(_validation_counts(s)) + text)
+
+
+def cuda_check(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    rows = []
+    for key, what in (("mnist_dense", "MNIST dense AE, latent 32"),
+                      ("mnist_conv", "MNIST conv AE, latent 32"),
+                      ("module_ae", "module AE, telescope loss")):  # fmt: skip
+        c = s[key]
+        rows.append({
+            "what": what, "max": c["max_rel_diff"].num(), "first": c["first_epoch_rel_diff"].num(),
+            "cpu": c["s_per_epoch_cpu"].num(), "cuda": c["s_per_epoch_cuda"].num(), "agree": yes_no(c["agree"].flag()),
+        })  # fmt: skip
+    columns = (
+        ("what", "training"), ("max", "largest relative difference of the validation loss", "{:.1e}"),
+        ("first", "first epoch", "{:.1e}"), ("cpu", "s/epoch CPU", "{:.2f}"),
+        ("cuda", "s/epoch CUDA", "{:.2f}"), ("agree", "agree"),
+    )  # fmt: skip
+    m = s["module_ae"]
+    cross = s["checkpoint_across_devices"]
+    lines = [f"- decoded module AE validation modules: mean EMD {m['mean_emd_cpu_cm'].number():.3f} cm "
+             f"(CPU), {m['mean_emd_cuda_cm'].number():.3f} cm (CUDA)\n"]  # fmt: skip
+    for key in cross.fields():
+        c = cross[key]
+        lines.append(f"- checkpoint {key.rsplit('_', 1)[0].replace('_then_', ' → ')}: resumed after "
+                     f"epoch {c['resumed_from'].integer()}, final loss within {c['rel_diff'].number():.1e} "
+                     "of an uninterrupted run\n")  # fmt: skip
+    verdict = f"- all comparisons agree: **{yes_no(s['all_agree'].flag())}**\n"
+    counts = f"{s['device'].text()}, torch {s['torch'].text()}, {s['epochs'].integer()} epochs"
+    return Rendered(
+        ctx.header(counts) + markdown_table(rows, columns) + "\n" + "".join(lines) + verdict
+    )
+
+
+def _bench_counts(s: Doc) -> str:
+    return f"{s['cpu_count'].integer()} CPU cores"
+
+
+def bench_emd(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    columns = (
+        ("name", "case"), ("pot", "POT loop [modules/s]", "{:,.0f}"),
+        ("parallel", "emd() [modules/s]", "{:,.0f}"), ("serial", "emd() one thread [modules/s]", "{:,.0f}"),
+        ("speedup", "speed-up", "{:.1f}×"), ("speedup_serial", "one thread", "{:.1f}×"),
+        ("max_abs_diff", "largest difference to POT", "{:.1e}"),
+    )  # fmt: skip
+    rows = [c.pick(columns) for c in s["cases"].items()]
+    goals = s["goals"]
+    line = (f"Goals: ≥ {goals['speedup'].number():g}× with values equal to "
+            f"{goals['max_abs_diff'].number():g}: **{'met' if s['goals_met'].flag() else 'not met'}**. "
+            f"First calls (numba compile, {s['cache'].text()}): "
+            f"{s['first_calls']['parallel_s'].number():.1f} s parallel, "
+            f"{s['first_calls']['serial_s'].number():.1f} s one thread.\n")  # fmt: skip
+    counts = (
+        f"{s['modules'].integer():,} modules, {s['numba_threads'].integer()} numba threads, "
+        + _bench_counts(s)
+    )
+    return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + line)
+
+
+def bench_simulation(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    sp = s["speed"]
+    rows = [
+        {"m": f"{sp['energy_gev'].number():g} GeV showers to digitised cells [showers/s]",
+         "v": f"{sp['showers_per_s'].number():,.0f}"},
+        {"m": "silicon crossings / hits per shower",
+         "v": f"{sp['crossings_per_shower'].number():,.0f} / {sp['hits_per_shower'].number():,.0f}"},
+        {"m": f"time ÷ drawing the crossings' random numbers (goal ≤ {sp['goal_ratio'].number():g}×)",
+         "v": f"{sp['ratio_to_floor'].number():.1f}×"},
+        {"m": "time ÷ GFlash's spot loop (4 float64 uniforms per spot)",
+         "v": f"{sp['ratio_to_gflash_floor'].number():.1f}×"},
+    ]  # fmt: skip
+    if s.has("memory"):
+        for m in s["memory"]["runs"].items():
+            rows.append({"m": f"peak memory streaming {m['events'].integer():,} events "
+                              f"({m['hits'].integer():,} hits, {m['file_mb'].number():.0f} MB file) [MB]",
+                         "v": f"{m['peak_rss_mb'].number():.0f}"})  # fmt: skip
+        rows.append(
+            {"m": "peak memory ratio (flat = 1)", "v": f"{s['memory']['ratio'].number():.2f}"}
+        )
+    counts = f"{sp['showers'].integer():,} showers, one core, " + _bench_counts(s)
+    return Rendered(ctx.header(counts) + markdown_table(rows, (("m", "measure"), ("v", "result"))))
+
+
+def bench_mnist_workflow(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    rows = []
+    for key, what in (("per_epoch", "one epoch (training + validation loss)"),
+                      ("end_to_end", "end to end, with every picture, GIF, test loss, summary")):  # fmt: skip
+        m = s[key]
+        rows.append({"what": what, "bare": m["bare_s"].num(), "workflow": m["workflow_s"].num(),
+                     "ratio": m["ratio"].num()})  # fmt: skip
+    columns = (("what", "measure"), ("bare", "bare PyTorch loop [s]", "{:.2f}"),
+               ("workflow", "luigi workflow [s]", "{:.2f}"), ("ratio", "ratio", "{:.3f}"))  # fmt: skip
+    goal = f"Goal for one epoch: ratio ≤ {s['per_epoch']['goal_ratio'].number():.2f}.\n"
+    counts = (f"{s['arch'].text()} AE, {s['epochs'].integer()} epochs × {s['repeats'].integer()} repeats, "
+              f"{s['torch_threads'].integer()} torch threads, " + _bench_counts(s))  # fmt: skip
+    return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + goal)
+
+
+def bench_study(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    t = s["training"]
+    rows = [{"what": f"module AE training, one epoch over {t['modules'].integer():,} modules [s]",
+             "value": f"{t['s_per_epoch'].number():.2f}"}]  # fmt: skip
+    rows += [{"what": f"{e['name'].text()} [modules/s]", "value": f"{e['modules_per_s'].number():,.0f}"}
+             for e in s["evaluation"].items()]  # fmt: skip
+    counts = f"{s['modules'].integer():,} modules, one torch thread, " + _bench_counts(s)
+    return Rendered(
+        ctx.header(counts) + markdown_table(rows, (("what", "measure"), ("value", "result")))
+    )
+
+
+def readme_mnist(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    _, archs, _, _ = _scan(s)
+    answers = ", ".join(f"{a} **{_smallest(s, a)}**" for a in archs)
+    text = (f"- **MNIST:** smallest latent dim: {answers} ({s['criterion'].text()}). "
+            f"Details: {ctx.link('mnist.md', 'docs/mnist.md')}.\n")  # fmt: skip
+    return Rendered(ctx.header(f"{len(s['table'].items())} trainings") + text)
+
+
+def readme_simulation(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    text = (f"- **Simulation against the 2018 beam test:** S = {_fit(s, 'resolution_fit', 'S', 100)} %·√GeV "
+            f"(target {VALIDATION_TARGETS['S']}), C = {_fit(s, 'resolution_fit', 'C', 100, 2)} %, "
+            f"largest linearity residual {100 * s['max_abs_linearity_residual'].number():.2f} %. "
+            f"Details: {ctx.link('simulation.md', 'docs/simulation.md')}.\n")  # fmt: skip
+    return Rendered(ctx.header(_validation_counts(s)) + text)
