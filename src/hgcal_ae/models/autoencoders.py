@@ -8,7 +8,6 @@ Returning logits lets the BCE loss use the numerically stable ``binary_cross_ent
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import TypeAlias
 
 import torch
 from torch import nn
@@ -42,7 +41,30 @@ def check_latent_dim(latent_dim: object, n_inputs: int = IMAGE_PIXELS) -> int:
     return latent_dim
 
 
-class DenseAutoencoder(nn.Module):
+class ImageAutoencoder(nn.Module):
+    """Base of the image autoencoders: an ``encoder`` and a ``decoder`` around ``latent_dim``.
+
+    ``encode`` maps images to ``(B, latent_dim)`` codes, ``decode`` codes to logits
+    ``(B, 1, 28, 28)``; ``forward`` is ``decode(encode(x))``.
+    """
+
+    latent_dim: int
+    encoder: nn.Module
+    decoder: nn.Module
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        code: torch.Tensor = self.encoder(x)
+        return code
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        image: torch.Tensor = self.decoder(z)
+        return image
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class DenseAutoencoder(ImageAutoencoder):
     """Fully connected autoencoder 784 → hidden… → latent → …hidden → 784.
 
     Parameters
@@ -69,19 +91,8 @@ class DenseAutoencoder(nn.Module):
         self.encoder = nn.Sequential(*enc)
         self.decoder = nn.Sequential(*dec)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        code: torch.Tensor = self.encoder(x)
-        return code
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        image: torch.Tensor = self.decoder(z)
-        return image
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
-
-
-class ConvAutoencoder(nn.Module):
+class ConvAutoencoder(ImageAutoencoder):
     """Convolutional autoencoder: two stride-2 convolutions (28→14→7) and a dense bottleneck.
 
     Parameters
@@ -113,20 +124,6 @@ class ConvAutoencoder(nn.Module):
             nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
         )
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        code: torch.Tensor = self.encoder(x)
-        return code
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        image: torch.Tensor = self.decoder(z)
-        return image
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
-
-
-#: Either image autoencoder: both have ``encode``, ``decode`` and ``latent_dim``.
-ImageAutoencoder: TypeAlias = DenseAutoencoder | ConvAutoencoder
 
 ARCHITECTURES: dict[str, type[ImageAutoencoder]] = {
     "dense": DenseAutoencoder,

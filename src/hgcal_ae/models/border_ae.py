@@ -6,9 +6,8 @@ Public API::
     BorderAutoencoder(config)          # .encode(image, border) .decode(code) .forward(image, border)
     BorderTrainingConfig(..., n_border=24)            # ModuleTrainingConfig + n_border
     border_inputs(tc, border) -> (images (N,1,8,8), border (N,B), scale (N,))
-    train_border_autoencoder(config, train_tc, train_border, val_tc, val_border, *,
-                             device="cpu", checkpoint=None, on_epoch=None, progress=False)
-        -> (BorderAutoencoder, LoopResult)
+    train_border_autoencoder(config, train_tc, train_border, val_tc, val_border, **run)
+        -> (BorderAutoencoder, LoopResult)          # run: device, checkpoint, on_epoch, progress
     decode_with_border(model, tc, border, *, lsb, zero_suppress=0.0) -> (N, 48)
 
 The study question: the ECON-T compresses every module alone, so a shower split across
@@ -41,9 +40,8 @@ final rescaling, so no energy leaves the module: both use
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -53,9 +51,9 @@ from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder, _QuantisedLinear
 from hgcal_ae.models.module_losses import module_loss
-from hgcal_ae.models.module_training import ModuleTrainingConfig, module_inputs
+from hgcal_ae.models.module_training import ModuleTrainingConfig, module_inputs, train_rows
 from hgcal_ae.models.quantisation import quantise_unsigned
-from hgcal_ae.models.training import EpochRecord, LoopResult, fit
+from hgcal_ae.models.training import LoopResult, RunOptions
 from hgcal_ae.trigger.images import from_image_8x8
 from hgcal_ae.trigger.normalisation import quantise_inputs
 from hgcal_ae.trigger.transmission import to_module_sum
@@ -109,9 +107,12 @@ class BorderAutoencoder(ModuleAutoencoder):
             msg = f"config must be a BorderAEConfig, got {type(config).__name__}"
             raise ConfigError(msg)
         super().__init__(config)
-        q = {"weight_bits": config.weight_bits, "enabled": config.quantised_weights}
-        conv_out = 4 * 4 * config.filters
-        self.dense = _QuantisedLinear(conv_out + config.n_border, config.latent_dim, **q)
+        self.dense = _QuantisedLinear(
+            4 * 4 * config.filters + config.n_border,
+            config.latent_dim,
+            weight_bits=config.weight_bits,
+            enabled=config.quantised_weights,
+        )
 
     def encode(self, image: torch.Tensor, border: torch.Tensor | None = None) -> torch.Tensor:
         """The latent code ``(N, latent_dim)``, quantised to ``latent_bits`` (range [0, 2))."""
@@ -207,17 +208,14 @@ def train_border_autoencoder(
     train_border: npt.ArrayLike,
     val_tc: npt.ArrayLike,
     val_border: npt.ArrayLike,
-    *,
-    device: torch.device | str = "cpu",
-    checkpoint: Path | None = None,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
-    progress: bool = False,
+    **run: Unpack[RunOptions],
 ) -> tuple[BorderAutoencoder, LoopResult]:
     """Train a border AE on TC charges ``(N, 48)`` and border charges ``(N, B)``.
 
-    As :func:`~hgcal_ae.models.module_training.train_module_autoencoder`: the seeded
-    :func:`~hgcal_ae.models.training.fit` loop (Adam, checkpoint every epoch, bitwise resume
-    on the CPU), the module loss ``config.loss`` on the module's own image, and modules
+    As :func:`~hgcal_ae.models.module_training.train_module_autoencoder`, through the same
+    :func:`~hgcal_ae.models.module_training.train_rows` (Adam, checkpoint every epoch,
+    bitwise resume on the CPU; ``run``: ``device``, ``checkpoint``, ``on_epoch``,
+    ``progress``), the module loss ``config.loss`` on the module's own image, and modules
     without charge left out.
 
     Raises
@@ -232,7 +230,6 @@ def train_border_autoencoder(
     if not isinstance(config, BorderTrainingConfig):
         msg = f"config must be a BorderTrainingConfig (BorderTrainingConfig.from_module(cfg, n_border)), got {type(config).__name__}"
         raise ConfigError(msg)
-    device = torch.device(device)
     sets = []
     for tc, border in ((train_tc, train_border), (val_tc, val_border)):
         images, values, scale = border_inputs(*_arrays(tc, border, config.n_border))
@@ -241,33 +238,15 @@ def train_border_autoencoder(
     if len(train) == 0 or len(val) == 0:
         msg = "border-AE training needs non-empty modules in both the training and validation sets"
         raise ConfigError(msg)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        model = BorderAutoencoder(config.ae_config())
-    model.to(device)
     loss_fn = module_loss(config.loss)
 
     def batch_loss(m: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
         image, border = _unpack(batch)
         return loss_fn(image, m(image, border))
 
-    def evaluate(m: torch.nn.Module, rows: torch.Tensor) -> float:
-        total = sum(float(batch_loss(m, b)) * len(b) for b in rows.split(4096))
-        return total / len(rows)
-
-    result = fit(
-        model,
-        config,
-        train,
-        val,
-        batch_loss=batch_loss,
-        evaluate=evaluate,
-        device=device,
-        checkpoint=checkpoint,
-        on_epoch=on_epoch,
-        progress=progress,
+    return train_rows(
+        lambda: BorderAutoencoder(config.ae_config()), config, train, val, batch_loss, **run
     )
-    return model, result
 
 
 @torch.no_grad()
@@ -309,7 +288,7 @@ def decode_with_border(
     decoded = torch.cat(
         [
             model(i.to(device), v.to(device)).cpu()
-            for i, v in zip(images.split(batch_size), values.split(batch_size), strict=True)
+            for i, v in zip(torch.split(images, batch_size), torch.split(values, batch_size), strict=True)
         ]
     ) if len(q) else torch.zeros(0, 1, 8, 8)  # fmt: skip
     shape = from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))

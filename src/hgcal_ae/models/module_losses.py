@@ -19,7 +19,6 @@ holds no trigger cell, is ignored) and return a scalar averaged over the batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 
 from hgcal_ae.detector.trigger_cells import trigger_cell_map
 from hgcal_ae.errors import ConfigError
+from hgcal_ae.models.losses import Loss, loss_by_name
 
 __all__ = ["MODULE_LOSSES", "module_loss"]
 
@@ -101,17 +101,13 @@ def telescope(y: torch.Tensor, y_hat: torch.Tensor) -> torch.Tensor:
     return 4 * l1 + 2 * l2 + l3
 
 
-MODULE_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+MODULE_LOSSES: dict[str, Loss] = {
     "mse": mse,
     "weighted_mse": weighted_mse,
     "telescope": telescope,
 }
 
 
-def module_loss(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def module_loss(name: str) -> Loss:
     """The loss called ``name``: ``mse``, ``weighted_mse`` or ``telescope``."""
-    try:
-        return MODULE_LOSSES[name]
-    except KeyError:
-        msg = f"unknown loss {name!r}; expected one of {', '.join(MODULE_LOSSES)}"
-        raise ConfigError(msg) from None
+    return loss_by_name(MODULE_LOSSES, name)

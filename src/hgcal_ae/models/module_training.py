@@ -3,7 +3,8 @@
 Public API::
 
     ModuleTrainingConfig(latent_dim=16, latent_bits=9, loss="telescope", epochs=20, ...)
-    train_module_autoencoder(config, train_tc, val_tc, *, device="cpu", checkpoint=None, ...)
+    train_module_autoencoder(config, train_tc, val_tc, **run) -> (ModuleAutoencoder, LoopResult)
+    train_rows(build, config, train, val, batch_loss, **run) -> (model, LoopResult)
     module_inputs(tc) -> (images (N, 1, 8, 8) tensor, scale (N,))
     decode_shapes(model, tc) -> (N, 48)          # the decoder's output per module
     decode_modules(model, tc, *, lsb, zero_suppress=0.0) -> (N, 48)   # what the trigger sees
@@ -22,6 +23,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +32,14 @@ import torch
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder
 from hgcal_ae.models.module_losses import module_loss
-from hgcal_ae.models.training import EpochRecord, LoopResult, fit, save_torch
+from hgcal_ae.models.training import (
+    EpochRecord,
+    LoopResult,
+    RunOptions,
+    fit,
+    save_torch,
+    seeded_model,
+)
 from hgcal_ae.trigger.baselines import AlgorithmOutput
 from hgcal_ae.trigger.images import from_image_8x8
 from hgcal_ae.trigger.transmission import encoder_inputs, to_module_sum, transmit_autoencoder
@@ -45,18 +54,17 @@ __all__ = [
     "save_module_ae",
     "saved_training_config",
     "train_module_autoencoder",
+    "train_rows",
 ]
+
+ModelT = TypeVar("ModelT", bound=ModuleAutoencoder)
 
 
 @dataclass(frozen=True)
-class ModuleTrainingConfig:
-    """Architecture, loss and optimiser settings of one module-AE training."""
+class ModuleTrainingConfig(ModuleAEConfig):
+    """Architecture (the fields of :class:`ModuleAEConfig`), loss and optimiser settings of one
+    module-AE training."""
 
-    latent_dim: int = 16
-    latent_bits: int = 9
-    filters: int = 8
-    quantised_weights: bool = False
-    decoder_head: str = "softmax"
     loss: str = "telescope"
     epochs: int = 20
     batch_size: int = 500  # Ecoder's batch size (econt.md §3)
@@ -64,7 +72,7 @@ class ModuleTrainingConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self.ae_config()  # validates the architecture
+        self.ae_config()  # validates the architecture (a subclass's too, e.g. n_border)
         module_loss(self.loss)
         for name in ("epochs", "batch_size"):
             value = getattr(self, name)
@@ -73,13 +81,9 @@ class ModuleTrainingConfig:
                 raise ConfigError(msg)
 
     def ae_config(self) -> ModuleAEConfig:
-        return ModuleAEConfig(
-            latent_dim=self.latent_dim,
-            latent_bits=self.latent_bits,
-            filters=self.filters,
-            quantised_weights=self.quantised_weights,
-            decoder_head=self.decoder_head,
-        )
+        """The architecture alone."""
+        fields = dataclasses.fields(ModuleAEConfig)
+        return ModuleAEConfig(**{f.name: getattr(self, f.name) for f in fields})
 
 
 def module_inputs(tc: npt.ArrayLike) -> tuple[torch.Tensor, npt.NDArray[np.float64]]:
@@ -91,22 +95,41 @@ def module_inputs(tc: npt.ArrayLike) -> tuple[torch.Tensor, npt.NDArray[np.float
     return torch.from_numpy(images).unsqueeze(1), scale
 
 
+def train_rows(
+    build: Callable[[], ModelT],
+    config: ModuleTrainingConfig,
+    train: torch.Tensor,
+    val: torch.Tensor,
+    batch_loss: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor],
+    **run: Unpack[RunOptions],
+) -> tuple[ModelT, LoopResult]:
+    """Train the model ``build()`` makes (seeded by ``config.seed``) on rows of module inputs.
+
+    The loop of the module AE and of the border AE: :func:`~hgcal_ae.models.training.fit`
+    minimising ``batch_loss(model, rows)``, with the validation loss its mean over ``val`` in
+    batches of 4096 rows; ``run`` are the :class:`~hgcal_ae.models.training.RunOptions`.
+    """
+    model = seeded_model(build, config.seed, torch.device(run.get("device", "cpu")))
+
+    def evaluate(m: torch.nn.Module, rows: torch.Tensor) -> float:
+        total = sum(float(batch_loss(m, b)) * len(b) for b in torch.split(rows, 4096))
+        return total / len(rows)
+
+    result = fit(model, config, train, val, batch_loss=batch_loss, evaluate=evaluate, **run)
+    return model, result
+
+
 def train_module_autoencoder(
     config: ModuleTrainingConfig,
     train_tc: npt.ArrayLike,
     val_tc: npt.ArrayLike,
-    *,
-    device: torch.device | str = "cpu",
-    checkpoint: Path | None = None,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
-    progress: bool = False,
+    **run: Unpack[RunOptions],
 ) -> tuple[ModuleAutoencoder, LoopResult]:
-    """Train a module AE on TC charges ``(N, 48)`` (empty modules are left out, as in Ecoder)."""
-    device = torch.device(device)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        model = ModuleAutoencoder(config.ae_config())
-    model.to(device)
+    """Train a module AE on TC charges ``(N, 48)`` (empty modules are left out, as in Ecoder).
+
+    ``run``: ``device``, ``checkpoint``, ``on_epoch``, ``progress``
+    (:class:`~hgcal_ae.models.training.RunOptions`).
+    """
     loss_fn = module_loss(config.loss)
     train_img, train_scale = module_inputs(train_tc)
     val_img, val_scale = module_inputs(val_tc)
@@ -114,24 +137,14 @@ def train_module_autoencoder(
     if len(train_img) == 0 or len(val_img) == 0:
         msg = "module-AE training needs non-empty modules in both the training and validation sets"
         raise ConfigError(msg)
-
-    def evaluate(m: torch.nn.Module, images: torch.Tensor) -> float:
-        total = sum(float(loss_fn(b, m(b))) * len(b) for b in images.split(4096))
-        return total / len(images)
-
-    result = fit(
-        model,
+    return train_rows(
+        lambda: ModuleAutoencoder(config.ae_config()),
         config,
         train_img,
         val_img,
-        batch_loss=lambda m, batch: loss_fn(batch, m(batch)),
-        evaluate=evaluate,
-        device=device,
-        checkpoint=checkpoint,
-        on_epoch=on_epoch,
-        progress=progress,
+        lambda m, batch: loss_fn(batch, m(batch)),
+        **run,
     )
-    return model, result
 
 
 @torch.no_grad()
@@ -142,7 +155,7 @@ def decode_shapes(
     device = next(model.parameters()).device
     model.eval()
     images, _ = module_inputs(tc)
-    decoded = torch.cat([model(b.to(device)).cpu() for b in images.split(batch_size)])
+    decoded = torch.cat([model(b.to(device)).cpu() for b in torch.split(images, batch_size)])
     return from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))
 
 

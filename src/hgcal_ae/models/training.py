@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -30,13 +30,17 @@ from hgcal_ae.models.losses import image_loss
 __all__ = [
     "EpochRecord",
     "LoopResult",
+    "RunOptions",
     "TrainingConfig",
     "TrainingResult",
     "evaluate_loss",
     "fit",
     "save_torch",
+    "seeded_model",
     "train_autoencoder",
 ]
+
+ModelT = TypeVar("ModelT", bound=nn.Module)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,28 @@ class EpochRecord:
     train_loss: float
     val_loss: float
     seconds: float
+
+
+class RunOptions(TypedDict, total=False):
+    """How a training runs, not what it learns: the keyword options of every training here.
+
+    Attributes
+    ----------
+    device : torch.device or str
+        Where to train (default ``"cpu"``); inputs are moved there.
+    checkpoint : Path or None
+        Per-epoch checkpoint file; if it exists, training resumes after its epoch.
+    on_epoch : callable or None
+        Called with each finished epoch's :class:`EpochRecord` (after the checkpoint is
+        written).
+    progress : bool
+        Show a tqdm bar over the batches of each epoch (default False).
+    """
+
+    device: torch.device | str
+    checkpoint: Path | None
+    on_epoch: Callable[[EpochRecord], None] | None
+    progress: bool
 
 
 @dataclass
@@ -135,7 +161,7 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 def _load_checkpoint(path: Path, config: Any) -> dict[str, Any]:
     """Read a checkpoint and check that it belongs to ``config`` (same class and settings)."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=False)
         saved = type(config)(**state["config"])
     except Exception as exc:  # a truncated or foreign file: say which one
         msg = f"checkpoint {str(path)!r} is unreadable ({exc}); delete it to start the run afresh"
@@ -158,6 +184,17 @@ class LoopResult:
     resumed_from: int
 
 
+def seeded_model(build: Callable[[], ModelT], seed: int, device: torch.device) -> ModelT:
+    """``build()`` under torch's generator seeded with ``seed``, moved to ``device``.
+
+    The initial weights follow from the seed alone; the caller's generator state is kept.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build()
+    return model.to(device)
+
+
 def fit(
     model: nn.Module,
     config: Any,
@@ -167,10 +204,7 @@ def fit(
     batch_loss: Callable[[nn.Module, torch.Tensor], torch.Tensor],
     evaluate: Callable[[nn.Module, torch.Tensor], float],
     snapshot: Callable[[nn.Module], npt.NDArray[np.float32]] | None = None,
-    device: torch.device,
-    checkpoint: Path | None = None,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
-    progress: bool = False,
+    **run: Unpack[RunOptions],
 ) -> LoopResult:
     """The training loop shared by every autoencoder: Adam, seeded batches, epoch checkpoints.
 
@@ -178,8 +212,11 @@ def fit(
     ``seed``; a checkpoint is resumed only if it was written under the same configuration
     (the epoch count may differ).  ``batch_loss(model, batch)`` is minimised, ``evaluate``
     gives the validation loss after each epoch, ``snapshot`` whatever the caller keeps per
-    epoch (e.g. reconstructions of fixed inputs).
+    epoch (e.g. reconstructions of fixed inputs); ``run`` are the :class:`RunOptions`.
     """
+    device = torch.device(run.get("device", "cpu"))
+    checkpoint, on_epoch = run.get("checkpoint"), run.get("on_epoch")
+    progress = run.get("progress", False)
     # Subnormal floats (tiny activations and gradients near a sigmoid's or ReLU's floor) make
     # CPU kernels 20x slower: epochs of the module AE took 25 s instead of 1.3 s without this.
     torch.set_flush_denormal(True)
@@ -208,7 +245,7 @@ def fit(
             batch = train[order[start : start + config.batch_size]]
             optimiser.zero_grad(set_to_none=True)
             loss = batch_loss(model, batch)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
             optimiser.step()
             running += loss.detach() * len(batch)
         train_loss = float(running) / n
@@ -243,11 +280,8 @@ def train_autoencoder(
     train_images: torch.Tensor,
     val_images: torch.Tensor,
     *,
-    device: torch.device | str = "cpu",
-    checkpoint: Path | None = None,
     snapshot_images: torch.Tensor | None = None,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
-    progress: bool = False,
+    **run: Unpack[RunOptions],
 ) -> TrainingResult:
     """Train an autoencoder with Adam, checkpointing after every epoch.
 
@@ -257,20 +291,16 @@ def train_autoencoder(
         Architecture, latent dim, loss, epochs, batch size, learning rate and seed.
     train_images, val_images
         Float tensors ``(N, 1, 28, 28)`` in [0, 1] (on any device; moved to ``device``).
-    checkpoint
-        Path of the per-epoch checkpoint.  If it exists, training resumes after its epoch.
     snapshot_images
         A few fixed images ``(k, 1, 28, 28)`` whose reconstructions are kept for every epoch.
-    on_epoch
-        Called with each finished epoch's record (after the checkpoint is written).
-    progress
-        Show a tqdm bar over the batches of each epoch.
+    **run
+        ``device``, ``checkpoint`` (resumed when it exists), ``on_epoch``, ``progress``:
+        see :class:`RunOptions`.
     """
-    device = torch.device(device)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        model = build_autoencoder(config.arch, config.latent_dim)
-    model.to(device)
+    device = torch.device(run.get("device", "cpu"))
+    model = seeded_model(
+        lambda: build_autoencoder(config.arch, config.latent_dim), config.seed, device
+    )
     loss_fn = image_loss(config.loss)
     snaps_in = (snapshot_images if snapshot_images is not None else val_images[:0]).to(device)
     done = fit(
@@ -281,10 +311,7 @@ def train_autoencoder(
         batch_loss=lambda m, batch: loss_fn(m(batch), batch),
         evaluate=lambda m, images: evaluate_loss(m, images, config.loss),
         snapshot=lambda m: torch.sigmoid(m(snaps_in)).squeeze(1).float().cpu().numpy(),
-        device=device,
-        checkpoint=checkpoint,
-        on_epoch=on_epoch,
-        progress=progress,
+        **run,
     )
     history, snapshots, resumed_from = done.history, done.snapshots, done.resumed_from
     model.eval()
