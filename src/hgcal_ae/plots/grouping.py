@@ -52,10 +52,10 @@ def grouping_plot(
     Parameters
     ----------
     rows
-        Summary rows of :meth:`hgcal_ae.study.grouping.GroupingResult.rows` (keys
+        Summary rows of :meth:`hgcal_ae.study.grouping_result.GroupingResult.rows` (keys
         ``granularity``, ``units_per_module``, ``bits_per_module``, ``elinks_per_module``).
     layer_rows
-        Rows of :meth:`~hgcal_ae.study.grouping.GroupingResult.layer_rows` (keys
+        Rows of :meth:`~hgcal_ae.study.grouping_result.GroupingResult.layer_rows` (keys
         ``granularity``, ``layer``, ``resolution_mm``, ``width_ratio``; None or nan entries
         are left out of the lines).
     path

@@ -5,7 +5,7 @@ Public API::
     merging_markdown(grouping, neighbours) -> str      # both tables, Markdown
     answers(grouping, neighbours) -> dict              # what 3 x 3 costs, what borders buy
 
-``grouping`` is :meth:`hgcal_ae.study.grouping.GroupingResult.to_json`, ``neighbours`` the
+``grouping`` is :meth:`hgcal_ae.study.grouping_result.GroupingResult.to_json`, ``neighbours`` the
 ``summary`` of :func:`hgcal_ae.study.neighbours.neighbour_study`.
 """
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.models.module_training import ModuleTrainingConfig
-from hgcal_ae.study.grouping import GroupingConfig
+from hgcal_ae.study.grouping_config import GroupingConfig
 from hgcal_ae.study.showers import OCCUPANCIES, TriggerDatasetConfig
 from hgcal_ae.trigger.autoencoder_budget import autoencoder_latent_bits_available
 from hgcal_ae.trigger.formats import tc_lsb_mip
