@@ -12,6 +12,7 @@ from hgcal_ae.detector.hexagons import (
     in_wafer,
     locate,
     neighbours,
+    read_only_arrays,
     sensor,
 )
 from hgcal_ae.errors import ConfigError
@@ -291,6 +292,19 @@ def test_sensor_is_cached_and_read_only() -> None:
     lat = sensor("hd8")
     with pytest.raises(ValueError, match="read-only"):
         lat.x_cm[0] = 0.0
+
+
+def test_read_only_arrays_freezes_every_array_attribute() -> None:
+    class Holder:
+        def __init__(self) -> None:
+            self.a, self.b, self.n = np.zeros(3), np.arange(4), 5
+
+    holder = Holder()
+    read_only_arrays(holder)
+    assert not holder.a.flags.writeable and not holder.b.flags.writeable
+    assert holder.n == 5
+    with pytest.raises(ValueError, match="read-only"):
+        holder.b[0] = 1
 
 
 @pytest.mark.parametrize("bad", ["ld", "HD8", "", "tb2018"])

@@ -63,7 +63,15 @@ from hgcal_ae.detector._geometry import (
 )
 from hgcal_ae.errors import ConfigError
 
-__all__ = ["SENSOR_NAMES", "CellLattice", "in_wafer", "locate", "neighbours", "sensor"]
+__all__ = [
+    "SENSOR_NAMES",
+    "CellLattice",
+    "in_wafer",
+    "locate",
+    "neighbours",
+    "read_only_arrays",
+    "sensor",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -74,6 +82,17 @@ TB_WAFER_SIDE_CELLS = 11  # wafer side = 11 cell sides = 7.146 cm [G4ex], [TQ]; 
 WAFER_8INCH_FLAT_TO_FLAT_CM = 16.74408  # cmssw hgcalwafer/v9/hgcal.xml (physics.md section 4)
 CELLS_PER_SIDE = {"ld8": 8, "hd8": 12}  # N: 3N^2 = 192 / 432 cells, hgcal.xml and [L1]
 SENSOR_NAMES = ("tb2018_6inch", "ld8", "hd8")
+
+
+def read_only_arrays(obj: object) -> None:
+    """Make every numpy array attribute of ``obj`` read-only (geometry shared through caches).
+
+    Called by the ``__post_init__`` of the frozen geometry dataclasses (:class:`CellLattice`,
+    :class:`~hgcal_ae.detector.tiling.Tiling`, ...): frozen fields, and frozen contents.
+    """
+    for value in vars(obj).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +132,11 @@ class CellLattice:
     """
 
     name: str
+    pitch_cm: float
+    cell_side_cm: float
+    cells_per_side: int
+    wafer_flat_to_flat_cm: float
+    fills_wafer: bool
     u: IntArray
     v: IntArray
     x_cm: FloatArray
@@ -122,11 +146,6 @@ class CellLattice:
     rhombus: IntArray = field(repr=False)
     rhombus_row: IntArray = field(repr=False)
     rhombus_col: IntArray = field(repr=False)
-    pitch_cm: float
-    cell_side_cm: float
-    cells_per_side: int
-    wafer_flat_to_flat_cm: float
-    fills_wafer: bool
     origin_cm: FloatArray = field(repr=False)
     basis_cm: FloatArray = field(repr=False)
     neighbour_offsets: IntArray = field(repr=False)
@@ -144,9 +163,7 @@ class CellLattice:
         return 0.5 * SQRT3 * self.wafer_flat_to_flat_cm**2
 
     def __post_init__(self) -> None:
-        for value in vars(self).values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False  # shared through the sensor() cache
+        read_only_arrays(self)  # shared through the sensor() cache
 
     def index_of(self, u: npt.ArrayLike, v: npt.ArrayLike) -> IntArray:
         """Cell index of axial coordinates (u, v), broadcast; -1 where there is no cell."""

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hgcal_ae.detector._geometry import lookup_index, nearest_lattice_point
-from hgcal_ae.detector.hexagons import CellLattice
+from hgcal_ae.detector.hexagons import CellLattice, read_only_arrays
 from hgcal_ae.detector.hexagons import locate as locate_cell
 from hgcal_ae.errors import ConfigError
 
@@ -64,16 +64,14 @@ class Tiling:
     ring: IntArray
     u: IntArray
     v: IntArray
+    basis_cm: FloatArray = field(repr=False)
     spacing_cm: float
     gap_cm: float
-    basis_cm: FloatArray = field(repr=False)
     _lookup: IntArray = field(repr=False)
     _uv_min: tuple[int, int] = field(repr=False)
 
     def __post_init__(self) -> None:
-        for value in vars(self).values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+        read_only_arrays(self)
 
     @property
     def n_modules(self) -> int:

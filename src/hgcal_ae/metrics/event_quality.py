@@ -118,7 +118,8 @@ def _group_sums(group: IntArray, weights: FloatArray, n: int) -> FloatArray:
 
 
 def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
-    return np.divide(num, den, out=np.full(np.shape(num), np.nan), where=den > 0)
+    ratio: FloatArray = np.divide(num, den, out=np.full(np.shape(num), np.nan), where=den > 0)
+    return ratio
 
 
 # -- per-event quantities --------------------------------------------------------------------

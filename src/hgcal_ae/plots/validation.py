@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from matplotlib.axes import Axes
 
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.fits import FitResult
@@ -63,6 +65,49 @@ def _pm(value: float, error: float, scale: float = 1.0) -> str:
         return f"{v:.3g}"
     digits = max(0, 1 - math.floor(math.log10(e)))
     return f"{v:.{digits}f} ± {e:.{digits}f}"
+
+
+def _one_axes(
+    path: PathLike,
+    draw: Callable[[Axes], object],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    from_zero: bool = False,
+    legend: Mapping[str, Any] | None = None,
+) -> Path:
+    """A 6.4 x 4.6 inch figure of one axes: ``draw(ax)``, labels, title, legend; saved atomically.
+
+    ``from_zero`` starts the y axis at 0; ``legend`` are the options of ``Axes.legend``.
+    """
+    with house_style():
+        fig = new_figure((6.4, 4.6))
+        ax = fig.add_subplot()
+        draw(ax)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if from_zero:
+            ax.set_ylim(bottom=0)
+        ax.set_title(title)
+        ax.legend(**(legend or {}))
+    return save_figure(fig, path)
+
+
+def _points_and_line(
+    x: FloatArray,
+    y: FloatArray,
+    err: FloatArray,
+    label: str,
+    line: tuple[FloatArray, FloatArray, str],
+) -> Callable[[Axes], None]:
+    """Draw measured points with error bars, then a fitted line ``(x, y, label)``."""
+
+    def draw(ax: Axes) -> None:
+        ax.errorbar(x, y, yerr=err, fmt="o", capsize=2, label=label)
+        ax.plot(line[0], line[1], label=line[2])
+
+    return draw
 
 
 def _energy_grid(energy: FloatArray) -> FloatArray:
@@ -108,17 +153,15 @@ def resolution_plot(
         f"S = {_pm(S, fit.errors.get('S', math.nan), 100)} %·√GeV, "
         f"C = {_pm(C, fit.errors.get('C', math.nan), 100)} %"
     )
-    with house_style():
-        fig = new_figure((6.4, 4.6))
-        ax = fig.add_subplot()
-        ax.errorbar(e, 100 * r, yerr=100 * s, fmt="o", capsize=2, label=label)
-        ax.plot(grid, 100 * curve, label=f"S/√E ⊕ C: {text}")
-        ax.set_xlabel("beam energy [GeV]")
-        ax.set_ylabel("σ$_E$ / E [%]")
-        ax.set_ylim(bottom=0)
-        ax.set_title("energy resolution")
-        ax.legend(title=f"χ²/ndf = {fit.chi2:.1f}/{fit.ndf}" if math.isfinite(fit.chi2) else None)
-    return save_figure(fig, path)
+    return _one_axes(
+        path,
+        _points_and_line(e, 100 * r, 100 * s, label, (grid, 100 * curve, f"S/√E ⊕ C: {text}")),
+        xlabel="beam energy [GeV]",
+        ylabel="σ$_E$ / E [%]",
+        title="energy resolution",
+        from_zero=True,
+        legend={"title": f"χ²/ndf = {fit.chi2:.1f}/{fit.ndf}" if math.isfinite(fit.chi2) else None},
+    )
 
 
 def linearity_plot(
@@ -228,19 +271,20 @@ def longitudinal_profiles_plot(
             total = mean.sum()
             mean = mean / total if total > 0 else np.zeros_like(mean)
         curves[energy] = mean
-    with house_style():
-        fig = new_figure((6.4, 4.6))
-        ax = fig.add_subplot()
+
+    def draw(ax: Axes) -> None:
         for energy, mean in curves.items():
             ax.plot(t, mean, marker="o", markersize=3, label=f"{energy:g} GeV")
-        ax.set_xlabel("depth [X$_0$]")
-        ax.set_ylabel(
-            "energy fraction per layer" if normalise else f"mean energy per layer [{unit}]"
-        )
-        ax.set_ylim(bottom=0)
-        ax.set_title("longitudinal shower profiles")
-        ax.legend(ncols=2)
-    return save_figure(fig, path)
+
+    return _one_axes(
+        path,
+        draw,
+        xlabel="depth [X$_0$]",
+        ylabel="energy fraction per layer" if normalise else f"mean energy per layer [{unit}]",
+        title="longitudinal shower profiles",
+        from_zero=True,
+        legend={"ncols": 2},
+    )
 
 
 def shower_max_plot(
@@ -295,16 +339,13 @@ def shower_max_plot(
     else:
         msg = f"expected a shower_max_fit or critical_energy_fit result, got parameters {sorted(fit.values)}"
         raise ConfigError(msg)
-    with house_style():
-        fig = new_figure((6.4, 4.6))
-        ax = fig.add_subplot()
-        ax.errorbar(x, t, yerr=s, fmt="o", capsize=2, label=label)
-        ax.plot(grid, line, label=fit_label)
-        ax.set_xlabel("ln(E / GeV)")
-        ax.set_ylabel("t$_{max}$ [X$_0$]")
-        ax.set_title("depth of the shower maximum")
-        ax.legend()
-    return save_figure(fig, path)
+    return _one_axes(
+        path,
+        _points_and_line(x, t, s, label, (grid, line, fit_label)),
+        xlabel="ln(E / GeV)",
+        ylabel="t$_{max}$ [X$_0$]",
+        title="depth of the shower maximum",
+    )
 
 
 def containment_plot(
@@ -338,17 +379,14 @@ def containment_plot(
         On arrays of different lengths.
     """
     e, r, s = _columns(energy=energy, radius=radius, radius_err=radius_err)
-    percent = f"{100 * fraction:g}"
-    with house_style():
-        fig = new_figure((6.4, 4.6))
-        ax = fig.add_subplot()
-        ax.errorbar(e, r, yerr=s, fmt="o-", capsize=2, label=label)
-        ax.set_xlabel("beam energy [GeV]")
-        ax.set_ylabel(f"{percent} % containment radius [cm]")
-        ax.set_ylim(bottom=0)
-        ax.set_title("transverse containment")
-        ax.legend()
-    return save_figure(fig, path)
+    return _one_axes(
+        path,
+        lambda ax: ax.errorbar(e, r, yerr=s, fmt="o-", capsize=2, label=label),
+        xlabel="beam energy [GeV]",
+        ylabel=f"{100 * fraction:g} % containment radius [cm]",
+        title="transverse containment",
+        from_zero=True,
+    )
 
 
 def multiplicity_plot(multiplicities: Mapping[float, npt.ArrayLike], path: PathLike) -> Path:
@@ -375,9 +413,8 @@ def multiplicity_plot(multiplicities: Mapping[float, npt.ArrayLike], path: PathL
     lo = min(float(m.min()) for m in data.values() if m.size)
     hi = max(float(m.max()) for m in data.values() if m.size)
     bins = np.linspace(lo - 0.5, hi + 0.5, int(min(max(hi - lo + 1, 1), 80)) + 1)
-    with house_style():
-        fig = new_figure((6.4, 4.6))
-        ax = fig.add_subplot()
+
+    def draw(ax: Axes) -> None:
         for energy in sorted(data):
             m = data[energy]
             if m.size == 0:
@@ -385,8 +422,5 @@ def multiplicity_plot(multiplicities: Mapping[float, npt.ArrayLike], path: PathL
             text = f"{energy:g} GeV: mean {m.mean():.0f}, RMS {m.std():.0f}"
             # matplotlib's stub leaves out the array of edges that hist documents and takes
             ax.hist(m, bins=bins, histtype="step", linewidth=1.5, label=text)  # type: ignore[arg-type]
-        ax.set_xlabel("hits per event")
-        ax.set_ylabel("events")
-        ax.set_title("hit multiplicity")
-        ax.legend()
-    return save_figure(fig, path)
+
+    return _one_axes(path, draw, xlabel="hits per event", ylabel="events", title="hit multiplicity")

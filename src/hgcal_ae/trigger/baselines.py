@@ -1,4 +1,4 @@
-"""The ECON-T non-ML compression algorithms and the autoencoder's output bit budget.
+"""The ECON-T non-ML compression algorithms (the AE's bit budget: ``trigger.autoencoder_budget``).
 
 Public API::
 
@@ -8,8 +8,6 @@ Public API::
     repeater(tc, n_elinks, *, lsb=1.0) -> AlgorithmOutput
     ALGORITHMS, run_algorithm(name, tc, n_elinks, **options)
     threshold_sum_bits, best_choice_n_tc, best_choice_bits, super_trigger_cell_sums
-    autoencoder_bits, autoencoder_latent_bits_available, autoencoder_frame_bits,
-    check_autoencoder_fits
 
 Every algorithm takes ``tc``, an ``(N, 48)`` array of non-negative TC charges (one row per
 module, TC id = 16·rhombus + 4·row + col, econt.md §2), and the number of output e-links
@@ -137,6 +135,7 @@ def _check_tc(tc: ArrayLike) -> NDArray[np.float64]:
 
 
 def check_elinks(n_elinks: int) -> int:
+    """``n_elinks`` as an int in 1..14; ConfigError otherwise."""
     is_int = isinstance(n_elinks, int | np.integer) and not isinstance(n_elinks, bool)
     if not is_int or not 1 <= n_elinks <= MAX_ELINKS:
         msg = f"expected n_elinks to be an integer in 1..{MAX_ELINKS}, got {n_elinks!r}"

@@ -150,20 +150,13 @@ def from_image_8x8(image: ArrayT) -> ArrayT:
 def to_4x4x3(tc: ArrayT) -> ArrayT:
     """Arrange 48 TCs into a 4x4 image of 3 channels, channel = rhombus (Ecoder ``arrange443``).
 
-    Parameters
-    ----------
-    tc
-        TC values, shape (..., 48), numpy or torch.
+    ``tc`` is as in :func:`to_image_8x8` (shape (..., 48), numpy or torch; ConfigError if
+    the last axis is not 48 long).
 
     Returns
     -------
     Same kind and dtype, shape (..., 4, 4, 3) (channels last, as in Ecoder and the CMSSW
     ``encoderShape=(1,4,4,3)``): ``out[..., r, c, j]`` is TC 16 j + 4 r + c.
-
-    Raises
-    ------
-    ConfigError
-        If the last axis is not 48 long.
     """
     x = _as_array(tc)
     lead = _check_shape(x, (N_TC,), "trigger cells")

@@ -55,6 +55,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hgcal_ae.datasets.module_rows import ModuleRows
+from hgcal_ae.detector.hexagons import read_only_arrays
 from hgcal_ae.detector.setups import DetectorSetup, detector_setup
 from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS, tc_pitch_cm, trigger_cell_map
 from hgcal_ae.errors import ConfigError, DataError
@@ -111,9 +112,7 @@ class BorderGeometry:
     border_tc: IntArray
 
     def __post_init__(self) -> None:
-        for value in vars(self).values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+        read_only_arrays(self)
 
     @property
     def n_modules(self) -> int:
