@@ -8,7 +8,7 @@ global state, no window, safe in luigi worker processes.  Pixel sizes are fixed 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,11 +18,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.typing import RcKeyType
 
 from hgcal_ae.atomic import atomic_path
 
-__all__ = ["DEFAULT_DPI", "HOUSE_RC", "house_style", "new_figure", "save_figure", "use_style"]
+__all__ = [
+    "DEFAULT_DPI",
+    "HOUSE_RC",
+    "house_style",
+    "new_figure",
+    "one_axes_figure",
+    "save_figure",
+    "use_style",
+]
 
 DEFAULT_DPI = 100
 
@@ -108,6 +117,34 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float | None 
     finally:
         _close(fig)
     return final
+
+
+def one_axes_figure(
+    path: str | os.PathLike[str],
+    draw: Callable[[Axes], object],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    from_zero: bool = False,
+    legend: Mapping[str, Any] | None = None,
+) -> Path:
+    """A 6.4 x 4.6 inch figure of one axes in the house style, saved atomically to ``path``.
+
+    ``draw(ax)`` draws the data; then the axis labels, the y axis from 0 if ``from_zero``,
+    the title and the legend (``legend``: options of ``Axes.legend``) are set.
+    """
+    with house_style():
+        fig = new_figure((6.4, 4.6))
+        ax = fig.add_subplot()
+        draw(ax)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if from_zero:
+            ax.set_ylim(bottom=0)
+        ax.set_title(title)
+        ax.legend(**(legend or {}))
+    return save_figure(fig, path)
 
 
 def _close(fig: Figure) -> None:

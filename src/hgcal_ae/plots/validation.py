@@ -19,7 +19,6 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +26,7 @@ from matplotlib.axes import Axes
 
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.fits import FitResult
-from hgcal_ae.plots.style import house_style, new_figure, save_figure
+from hgcal_ae.plots.style import house_style, new_figure, one_axes_figure, save_figure
 
 __all__ = [
     "containment_plot",
@@ -65,33 +64,6 @@ def _pm(value: float, error: float, scale: float = 1.0) -> str:
         return f"{v:.3g}"
     digits = max(0, 1 - math.floor(math.log10(e)))
     return f"{v:.{digits}f} ± {e:.{digits}f}"
-
-
-def _one_axes(
-    path: PathLike,
-    draw: Callable[[Axes], object],
-    *,
-    xlabel: str,
-    ylabel: str,
-    title: str,
-    from_zero: bool = False,
-    legend: Mapping[str, Any] | None = None,
-) -> Path:
-    """A 6.4 x 4.6 inch figure of one axes: ``draw(ax)``, labels, title, legend; saved atomically.
-
-    ``from_zero`` starts the y axis at 0; ``legend`` are the options of ``Axes.legend``.
-    """
-    with house_style():
-        fig = new_figure((6.4, 4.6))
-        ax = fig.add_subplot()
-        draw(ax)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if from_zero:
-            ax.set_ylim(bottom=0)
-        ax.set_title(title)
-        ax.legend(**(legend or {}))
-    return save_figure(fig, path)
 
 
 def _points_and_line(
@@ -153,7 +125,7 @@ def resolution_plot(
         f"S = {_pm(S, fit.errors.get('S', math.nan), 100)} %·√GeV, "
         f"C = {_pm(C, fit.errors.get('C', math.nan), 100)} %"
     )
-    return _one_axes(
+    return one_axes_figure(
         path,
         _points_and_line(e, 100 * r, 100 * s, label, (grid, 100 * curve, f"S/√E ⊕ C: {text}")),
         xlabel="beam energy [GeV]",
@@ -184,12 +156,10 @@ def linearity_plot(
         Mean reconstructed energy per beam energy and its error, in ``unit``.
     fit
         :func:`hgcal_ae.metrics.fits.linear_fit` result (``"a"``, ``"b"``).
-    path
-        Destination image, written atomically.
     unit
         Unit of the response for the axis label (``"GeV"``, ``"MIP"``).
-    label
-        Legend label of the points.
+    path, label
+        As in :func:`resolution_plot`.
 
     Raises
     ------
@@ -276,7 +246,7 @@ def longitudinal_profiles_plot(
         for energy, mean in curves.items():
             ax.plot(t, mean, marker="o", markersize=3, label=f"{energy:g} GeV")
 
-    return _one_axes(
+    return one_axes_figure(
         path,
         draw,
         xlabel="depth [X$_0$]",
@@ -307,10 +277,8 @@ def shower_max_plot(
     fit
         :func:`~hgcal_ae.metrics.fits.shower_max_fit` result (``"slope"``, ``"offset"``) or
         :func:`~hgcal_ae.metrics.fits.critical_energy_fit` result (``"E_c"``, fixed offset).
-    path
-        Destination image, written atomically.
-    label
-        Legend label of the points.
+    path, label
+        As in :func:`resolution_plot`.
 
     Raises
     ------
@@ -339,7 +307,7 @@ def shower_max_plot(
     else:
         msg = f"expected a shower_max_fit or critical_energy_fit result, got parameters {sorted(fit.values)}"
         raise ConfigError(msg)
-    return _one_axes(
+    return one_axes_figure(
         path,
         _points_and_line(x, t, s, label, (grid, line, fit_label)),
         xlabel="ln(E / GeV)",
@@ -366,12 +334,10 @@ def containment_plot(
     radius, radius_err
         Mean containment radius (e.g. r90 from
         :func:`~hgcal_ae.metrics.shower_shapes.containment_radius`) and its error [cm].
-    path
-        Destination image, written atomically.
     fraction
         Containment fraction the radius was computed for (axis label only).
-    label
-        Legend label of the points.
+    path, label
+        As in :func:`resolution_plot`.
 
     Raises
     ------
@@ -379,7 +345,7 @@ def containment_plot(
         On arrays of different lengths.
     """
     e, r, s = _columns(energy=energy, radius=radius, radius_err=radius_err)
-    return _one_axes(
+    return one_axes_figure(
         path,
         lambda ax: ax.errorbar(e, r, yerr=s, fmt="o-", capsize=2, label=label),
         xlabel="beam energy [GeV]",
@@ -423,4 +389,6 @@ def multiplicity_plot(multiplicities: Mapping[float, npt.ArrayLike], path: PathL
             # matplotlib's stub leaves out the array of edges that hist documents and takes
             ax.hist(m, bins=bins, histtype="step", linewidth=1.5, label=text)  # type: ignore[arg-type]
 
-    return _one_axes(path, draw, xlabel="hits per event", ylabel="events", title="hit multiplicity")
+    return one_axes_figure(
+        path, draw, xlabel="hits per event", ylabel="events", title="hit multiplicity"
+    )
