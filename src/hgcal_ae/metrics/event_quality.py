@@ -1,5 +1,8 @@
 """Event-level physics quality with every module of a shower decoded, relative to the input.
 
+(About 400 lines: the per-event quantities and the comparison built on them share one set of
+input checks, which a split would have to export.)
+
 Public API::
 
     event_energy(event, layer, tc, n_events, weights_mev) -> (n_events,)          # [GeV]

@@ -1,5 +1,8 @@
 """The ECON-T non-ML compression algorithms (the AE's bit budget: ``trigger.autoencoder_budget``).
 
+(About 400 lines: the four algorithms share their input checks, output type, ranking and
+vocabulary; one module per algorithm would import them from each other.)
+
 Public API::
 
     threshold_sum(tc, n_elinks, threshold, *, lsb=1.0) -> AlgorithmOutput
