@@ -12,6 +12,12 @@ import imageio.v3 as iio
 import pytest
 
 from hgcal_ae.cli import main
+from hgcal_ae.datasets.splits import split_rows
+from hgcal_ae.datasets.trigger_cells import read_trigger_cells
+from hgcal_ae.detector.setups import detector_setup
+from hgcal_ae.models.module_training import load_module_ae
+from hgcal_ae.study.evaluate import evaluate_all
+from hgcal_ae.study.presets import study_preset
 
 
 def _run(out, *extra):
@@ -78,3 +84,24 @@ def test_unknown_preset_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["hgcal-ae: error: unknown preset 'huge'; expected one of smoke, default, full"]
     assert not (tmp_path / "o").exists()
+
+
+def test_the_module_alone_is_the_study_model_on_the_study_test_modules(merging):
+    """Issue 8.6: one split rule and one trained model, so both reports quote one number."""
+    out, _ = merging
+    study = out / "study" / "smoke"
+    neighbours = json.loads((out / "merging" / "smoke" / "neighbours.json").read_text())
+    assert neighbours["training"]["alone"]["trained_by"] == "the study"
+    assert neighbours["settings"]["fractions"] == list(study_preset("smoke").split)
+    alone = next(r for r in neighbours["rows"] if (r["model"], r["showers"]) == ("alone", "all"))
+    # the study's own evaluation of that model, on its test modules, at 2 e-links
+    preset = study_preset("smoke")
+    rows = read_trigger_cells(study / "trigger_cells.h5")[0]
+    test = rows.select_rows(split_rows(rows.event, preset.split, seed=preset.seed)[2])
+    model = load_module_ae(study / "autoencoders" / "latent16_bits3" / "model.pt")
+    row = evaluate_all(
+        test, detector_setup(preset.geometry), {(16, 3): model}, elinks=(2,), thresholds=(),
+        lsb=preset.tc_lsb_mip, zero_suppress=preset.ae_zero_suppress_mip,
+    )[-1]  # fmt: skip
+    assert row["label"] == "AE 16×3 bits" and alone["n_modules"] == test.n_rows
+    assert alone["emd_mean_cm"] == pytest.approx(row["emd_mean_cm"], rel=1e-12)
