@@ -64,6 +64,23 @@ BAD_INPUTS = {
         r"--epochs must be >= 1, got 0",
     ),
     "negative-limit": (["mnist", "--latent-dim", "4", "--limit", "-5"], r"--limit must be >= 0"),
+    # checked by the tasks' own parameters, still before any folder is made
+    "zero-batch-size": (
+        ["mnist", "--latent-dim", "4", "--batch-size", "0"],
+        r"batch_size must be a positive integer, got 0",
+    ),
+    "negative-learning-rate": (
+        ["mnist", "--latent-dim", "4", "--learning-rate", "-0.1"],
+        r"learning rate must be positive, got -0\.1",
+    ),
+    "scan-zero-batch-size": (
+        ["mnist-scan", "--latent-dims", "2,4", "--batch-size", "0"],
+        r"batch_size must be a positive integer, got 0",
+    ),
+    "scan-negative-tolerance": (
+        ["mnist-scan", "--latent-dims", "2,4", "--tolerance", "-1"],
+        r"tolerance must be >= 0, got -1\.0",
+    ),
 }
 
 
@@ -105,20 +122,30 @@ def test_truncated_data_file(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_unreachable_scheduler(tmp_path, capsys, mnist_cache):
+# Every command with valid options, to be run against a scheduler that is not there.
+RUNS = {
+    "mnist": ["mnist", "--latent-dim", "4"],
+    "mnist-scan": ["mnist-scan", "--latent-dims", "2,4"],
+    "simulate": ["simulate", "--energies", "20", "--events", "20"],
+    "validate-simulation": ["validate-simulation", "--energies", "20,30,40", "--events", "20"],
+    "ingest-root": ["ingest-root", "{source}"],
+    "study": ["study", "--preset", "smoke"],
+    "merging": ["merging", "--preset", "smoke"],
+}
+
+
+@pytest.mark.parametrize("command", list(RUNS))
+def test_unreachable_scheduler_leaves_no_folder(command, tmp_path, capsys):
+    """A check that fails before the run (here: the scheduler) creates no output folder."""
+    source = tmp_path / "run1.root"
+    source.write_bytes(b"not read before the run")
     port = _closed_port()
-    argv = [
-        "mnist",
-        "--latent-dim",
-        "4",
-        "--scheduler-host",
-        "127.0.0.1",
-        "--scheduler-port",
-        str(port),
-    ]
-    err, out = _run_bad(argv, tmp_path, capsys)
-    assert f"cannot reach the luigi scheduler at 127.0.0.1:{port}" in err
-    assert not list(out.rglob("*.*"))
+    argv = [a.format(source=source) for a in RUNS[command]]
+    err, out = _run_bad(
+        [*argv, "--scheduler-host", "127.0.0.1", "--scheduler-port", str(port)], tmp_path, capsys
+    )
+    assert err.startswith(f"hgcal-ae: error: cannot reach the luigi scheduler at 127.0.0.1:{port}")
+    assert not out.exists()
 
 
 @pytest.mark.skipif(cuda_device_count() > 0, reason="this machine has a GPU")

@@ -273,10 +273,25 @@ def test_cli_ingest_root_bad_file_is_one_line_and_no_output(
         write_ntuple(source, make_ntuple(rng, drop="rechit_energy"))
     out = tmp_path / "out"
     assert main(["ingest-root", str(source), "--output-dir", str(out)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "bad.root" in err[0]
+    # One error line, the last on stderr; the run's progress lines may come before it.
+    lines = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in lines if line.startswith("hgcal-ae: error:")]
+    assert len(errors) == 1 and lines[-1] == errors[0], lines
+    assert all(line.startswith("[") for line in lines[:-1]), lines
+    assert "bad.root" in errors[0]
     if damage == "missing-branch":
-        assert "rechit_energy" in err[0]
+        assert "rechit_energy" in errors[0]
     if damage == "truncated-rntuple":
-        assert err[0].endswith(f"expected a TTree or RNTuple {ROOT_TREE!r} readable by uproot")
+        assert errors[0].endswith(f"expected a TTree or RNTuple {ROOT_TREE!r} readable by uproot")
     assert not list(out.rglob("*.h5")) and not list(out.rglob("summary.json"))
+
+
+def test_cli_ingest_root_missing_source_leaves_no_folder(tmp_path: Path, capsys) -> None:
+    from hgcal_ae.cli import main
+
+    out = tmp_path / "out"
+    missing = tmp_path / "run9.root"
+    assert main(["ingest-root", str(missing), "--output-dir", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"hgcal-ae: error: ROOT source {str(missing)!r} does not exist"]
+    assert not out.exists()

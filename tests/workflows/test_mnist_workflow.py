@@ -95,3 +95,21 @@ def test_luigi_command_line_runs_the_same_tasks(example, tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "complete ones were encountered" in done.stderr + done.stdout
+
+
+def test_truncated_cache_is_built_again(mnist_cache, tmp_path, monkeypatch):
+    """The data cache lives outside output_dir; a truncated one is rebuilt, not trusted."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    data = mnist_cache.read_bytes()
+    (cache / mnist_cache.name).write_bytes(data[: len(data) // 2])
+    monkeypatch.setenv("HGCAL_AE_CACHE", str(cache))
+    task = wf.PrepareImages(output_dir=str(tmp_path / "out"))
+    assert task.output().path == str(cache / mnist_cache.name)
+    assert not task.complete()
+    run_tasks([task], progress=False)
+    assert task.complete()
+    with np.load(cache / mnist_cache.name) as rebuilt, np.load(mnist_cache) as original:
+        assert rebuilt.files == original.files
+        for key in original.files:
+            assert np.array_equal(rebuilt[key], original[key]), key

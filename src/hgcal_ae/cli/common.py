@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import luigi
 
-from hgcal_ae.errors import ConfigError
+from hgcal_ae.errors import ConfigError, DataError
 
-__all__ = ["add_run_options", "csv_items", "run_workflow"]
+__all__ = [
+    "add_run_options",
+    "check_run_options",
+    "csv_floats",
+    "csv_items",
+    "read_summary",
+    "run_workflow",
+    "task_parameters",
+]
 
 
 def csv_items(text: str, option: str) -> list[str]:
@@ -65,6 +76,14 @@ def check_run_options(args: argparse.Namespace) -> None:
         raise ConfigError(msg)
 
 
+def task_parameters(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """``output_dir`` (as an absolute path) and the options ``names``, as task parameters."""
+    return {
+        "output_dir": str(Path(args.output_dir).resolve()),
+        **{name: getattr(args, name) for name in names},
+    }
+
+
 def run_workflow(tasks: Sequence[luigi.Task], args: argparse.Namespace) -> None:
     """Run ``tasks`` with the scheduler and workers the options name."""
     from hgcal_ae.workflows.runner import run_tasks
@@ -77,3 +96,29 @@ def run_workflow(tasks: Sequence[luigi.Task], args: argparse.Namespace) -> None:
         verbose=args.verbose,
         progress=not args.quiet,
     )
+
+
+def read_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``summary.json`` at ``path``, as the commands print from it.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read, is not JSON or holds no JSON object; the message names
+        the file.  A run rewrites a summary that is not whole, so rerunning the command
+        repairs it.
+    """
+    try:
+        summary = json.loads(Path(path).read_bytes())
+    except OSError as exc:
+        msg = f"cannot read summary {str(path)!r} ({exc.strerror or exc}); rerun the command"
+        raise DataError(msg) from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        msg = (
+            f"summary {str(path)!r} is not valid JSON ({exc}); rerun the command to write it again"
+        )
+        raise DataError(msg) from exc
+    if not isinstance(summary, dict):
+        msg = f"summary {str(path)!r} holds a JSON {type(summary).__name__}, expected an object"
+        raise DataError(msg)
+    return summary

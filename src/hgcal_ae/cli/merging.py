@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from hgcal_ae.cli.common import add_run_options, check_run_options, run_workflow
-from hgcal_ae.cli.study import add_occupancy_option, check_occupancy
+from hgcal_ae.cli.common import add_run_options, read_summary, run_workflow
+from hgcal_ae.cli.study import add_occupancy_option, study_parameters
 
 __all__ = ["add_parsers"]
 
@@ -26,23 +25,14 @@ def add_parsers(sub: Any) -> None:
 
 
 def _merging(args: argparse.Namespace) -> int:
-    from hgcal_ae.atomic import ensure_dir
-    from hgcal_ae.models.device import resolve_device
-    from hgcal_ae.study.presets import study_preset
     from hgcal_ae.workflows.merging import MergingReport, NeighbourMerging
 
-    preset = study_preset(args.preset)
-    occupancy = check_occupancy(args.occupancy)
-    check_run_options(args)
-    resolve_device(args.device)
-    ensure_dir(args.output_dir)
-    root = str(Path(args.output_dir).resolve())
-    report = MergingReport(output_dir=root, preset=preset.name, occupancy=occupancy)
-    neighbours = NeighbourMerging(
-        output_dir=root, preset=preset.name, occupancy=occupancy, device=args.device
-    )
+    common = study_parameters(args)
+    report = MergingReport(**common)
+    neighbours = NeighbourMerging(**common, device=args.device)
     run_workflow([neighbours, report], args)
-    summary = json.loads(Path(report.output()["summary.json"].path).read_text(encoding="utf-8"))
+    summary_path = Path(report.output()["summary.json"].path)
+    summary = read_summary(summary_path)
     g = summary["answers"]["grouping"]["event_resolution_mm"]
     print(
         "shower barycentre resolution [mm]: cells {:.2f}, 2x2 TCs {:.2f}, 3x3 TCs {:.2f}".format(
@@ -58,5 +48,5 @@ def _merging(args: argparse.Namespace) -> int:
                 f"  mean EMD, {name.replace('_', ' ')}, {cls} showers: "
                 f"{d['mean_difference']:+.3f} ± {d['standard_error'] or 0:.3f} cm"
             )
-    print(f"done: the report is in {Path(report.output()['summary.json'].path).parent}")
+    print(f"done: the report is in {summary_path.parent}")
     return 0

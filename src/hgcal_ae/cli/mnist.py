@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hgcal_ae.cli.common import add_run_options, check_run_options, csv_items, run_workflow
+from hgcal_ae.cli.common import (
+    add_run_options,
+    check_run_options,
+    csv_items,
+    read_summary,
+    run_workflow,
+    task_parameters,
+)
 from hgcal_ae.errors import ConfigError
 
 __all__ = ["add_parsers"]
@@ -60,8 +66,8 @@ def add_parsers(sub: Any) -> None:
 
 
 def _check(args: argparse.Namespace, archs: Sequence[str]) -> None:
-    """Validate before anything runs, so bad input fails fast with one line."""
-    from hgcal_ae.atomic import ensure_dir
+    """Validate before anything runs, so bad input fails fast with one line and creates no
+    folder (the output folder appears when the run writes into it)."""
     from hgcal_ae.datasets.catalog import dataset_spec
     from hgcal_ae.datasets.mnist import load_images
     from hgcal_ae.models.autoencoders import ARCHITECTURES
@@ -84,7 +90,6 @@ def _check(args: argparse.Namespace, archs: Sequence[str]) -> None:
     resolve_device(args.device)
     if args.data_dir:
         load_images(args.dataset, args.data_dir)  # verify the user's files now, not mid-run
-    ensure_dir(args.output_dir)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -100,24 +105,13 @@ def _run(args: argparse.Namespace) -> int:
     else:
         dims = [check_latent_dim(d) for d in csv_items(args.latent_dims, "--latent-dims")]
     _check(args, archs)
-    common = dict(
-        output_dir=str(Path(args.output_dir).resolve()),
-        dataset=args.dataset,
-        data_dir=args.data_dir or "",
-        loss=args.loss,
-        epochs=args.epochs,
-        limit=args.limit,
-        seed=args.seed,
-        device=args.device,
+    common = task_parameters(
+        args, "dataset", "loss", "epochs", "limit", "seed", "batch_size", "learning_rate", "device"
     )
+    common["data_dir"] = args.data_dir or ""
+    task: wf.MnistExample | wf.LatentScan
     if args.command == "mnist":
-        task = wf.MnistExample(
-            arch=archs[0],
-            latent_dim=dims[0],
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            **common,
-        )
+        task = wf.MnistExample(arch=archs[0], latent_dim=dims[0], **common)
         where = task.run_dir
     else:
         task = wf.LatentScan(latent_dims=dims, archs=archs, tolerance=args.tolerance, **common)
@@ -134,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print_results(summary_path: Path, loss: str) -> None:
     """The numbers a user wants to see at once: final losses, or the scan table."""
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    summary = read_summary(summary_path)
     key = f"val_{loss}_per_pixel"
     if "table" not in summary:
         final = summary["final"]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from hgcal_ae.cli.common import add_run_options, check_run_options, csv_floats, run_workflow
+from hgcal_ae.cli.common import (
+    add_run_options,
+    check_run_options,
+    csv_floats,
+    read_summary,
+    run_workflow,
+    task_parameters,
+)
 from hgcal_ae.errors import ConfigError
 
 __all__ = ["add_parsers"]
@@ -80,8 +86,10 @@ def add_parsers(sub: Any) -> None:
 
 
 def _simulation_parameters(args: argparse.Namespace) -> tuple[list[float], dict[str, Any]]:
-    """Check every option before anything is written; return energies and task parameters."""
-    from hgcal_ae.atomic import ensure_dir
+    """Check every option before anything is written; return energies and task parameters.
+
+    Nothing is created here: the output folder appears when the run writes into it.
+    """
     from hgcal_ae.detector.setups import detector_setup
     from hgcal_ae.simulation.showers import BeamConfig
 
@@ -103,19 +111,10 @@ def _simulation_parameters(args: argparse.Namespace) -> tuple[list[float], dict[
         if not value >= 0:  # also catches NaN
             msg = f"--{name.replace('_', '-')} must be >= 0, got {value!r}"
             raise ConfigError(msg)
-    ensure_dir(args.output_dir)
-    params = dict(
-        output_dir=str(Path(args.output_dir).resolve()),
-        particle=args.particle,
-        events=args.events,
-        geometry=args.geometry,
-        seed=args.seed,
-        cuw=args.cuw,
-        noise_mip=args.noise_mip,
-        threshold_mip=args.threshold_mip,
-        energy_spread=args.energy_spread,
-        spot_sigma_cm=args.spot_sigma_cm,
-    )
+    params = task_parameters(
+        args, "particle", "events", "geometry", "seed", "cuw", "noise_mip", "threshold_mip",
+        "energy_spread", "spot_sigma_cm",
+    )  # fmt: skip
     return energies, params
 
 
@@ -126,7 +125,7 @@ def _simulate(args: argparse.Namespace) -> int:
     tasks = [SimulateShowers(energy=e, **params) for e in energies]
     run_workflow(tasks, args)
     for task in tasks:
-        summary = json.loads(Path(task.output()["summary"].path).read_text(encoding="utf-8"))
+        summary = read_summary(task.output()["summary"].path)
         print(
             f"{task.energy:g} GeV: {summary['n_events']} events, {summary['n_hits']} hits -> {task.output()['events'].path}"
         )
@@ -139,7 +138,7 @@ def _validate(args: argparse.Namespace) -> int:
     energies, params = _simulation_parameters(args)
     task = ValidateSimulation(energies=energies, **params)
     run_workflow([task], args)
-    summary = json.loads(Path(task.output()["summary"].path).read_text(encoding="utf-8"))
+    summary = read_summary(task.output()["summary"].path)
     res, lin, tmax = summary["resolution_fit"], summary["linearity_fit"], summary["shower_max_fit"]
     print(
         f"resolution: S = {100 * res['values']['S']:.1f} ± {100 * res['errors']['S']:.1f} %·√GeV, C = {100 * res['values']['C']:.2f} ± {100 * res['errors']['C']:.2f} %"
@@ -157,7 +156,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from hgcal_ae.atomic import ensure_dir
     from hgcal_ae.datasets.root_ingest import find_root_files
     from hgcal_ae.workflows.simulation import IngestRoot
 
@@ -166,14 +164,9 @@ def _ingest(args: argparse.Namespace) -> int:
         msg = "ingest-root needs a SOURCE (a ROOT file or folder) or $ROOT_SOURCE"
         raise ConfigError(msg)
     find_root_files(args.source)  # a missing source fails here, with its name
-    ensure_dir(args.output_dir)
-    task = IngestRoot(
-        output_dir=str(Path(args.output_dir).resolve()),
-        source=str(Path(args.source).resolve()),
-        name=args.name,
-    )
+    task = IngestRoot(**task_parameters(args, "name"), source=str(Path(args.source).resolve()))
     run_workflow([task], args)
-    summary = json.loads(Path(task.output()["summary"].path).read_text(encoding="utf-8"))
+    summary = read_summary(task.output()["summary"].path)
     print(
         f"{summary['n_events']} events, {summary['n_hits']} hits -> {task.output()['events'].path}"
     )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from hgcal_ae.cli.common import add_run_options, check_run_options, run_workflow
+from hgcal_ae.cli.common import (
+    add_run_options,
+    check_run_options,
+    read_summary,
+    run_workflow,
+    task_parameters,
+)
 
-__all__ = ["add_parsers"]
+__all__ = ["add_occupancy_option", "add_parsers", "check_occupancy", "study_parameters"]
 
 
 def add_parsers(sub: Any) -> None:
@@ -44,25 +49,30 @@ def check_occupancy(value: str) -> str:
     return value
 
 
-def _study(args: argparse.Namespace) -> int:
-    from hgcal_ae.atomic import ensure_dir
+def study_parameters(args: argparse.Namespace) -> dict[str, str]:
+    """Check the options of ``study`` and ``merging`` (preset, occupancy, running, device)
+    before anything is written; return the parameters their tasks share."""
     from hgcal_ae.models.device import resolve_device
     from hgcal_ae.study.presets import study_preset
-    from hgcal_ae.study.report import answer_text
-    from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
 
     preset = study_preset(args.preset)
     occupancy = check_occupancy(args.occupancy)
     check_run_options(args)
     resolve_device(args.device)
-    ensure_dir(args.output_dir)
-    root = str(Path(args.output_dir).resolve())
-    common = {"output_dir": root, "preset": preset.name, "occupancy": occupancy}
-    trainings = [TrainModuleAE(**common, latent_dim=d, latent_bits=b, device=args.device)
-                 for d, b in preset.ae_grid()]  # fmt: skip
+    return {**task_parameters(args), "preset": preset.name, "occupancy": occupancy}
+
+
+def _study(args: argparse.Namespace) -> int:
+    from hgcal_ae.study.report import answer_text
+    from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
+
+    common = study_parameters(args)
     report = StudyReport(**common)
+    trainings = [TrainModuleAE(**common, latent_dim=d, latent_bits=b, device=args.device)
+                 for d, b in report.spec().ae_grid()]  # fmt: skip
     run_workflow([*trainings, EvaluateCompression(**common), report], args)
-    summary = json.loads(Path(report.output()["summary.json"].path).read_text(encoding="utf-8"))
+    summary_path = Path(report.output()["summary.json"].path)
+    summary = read_summary(summary_path)
     print(
         f"{summary['n_test_events']} test events, {summary['n_test_modules']} modules; {len(summary['rows'])} algorithm settings"
     )
@@ -71,5 +81,5 @@ def _study(args: argparse.Namespace) -> int:
     for c in summary["ae_versus_baselines"]:
         print(f"  {c['n_elinks']} e-links: {c['autoencoder']} vs {c['baseline']}: EMD {c['emd_ae_cm']:.3f} vs "
               f"{c['emd_baseline_cm']:.3f} cm -> AE {'better' if c['ae_better_emd'] else 'worse'}")  # fmt: skip
-    print(f"done: the report is in {Path(report.output()['summary.json'].path).parent}")
+    print(f"done: the report is in {summary_path.parent}")
     return 0

@@ -10,42 +10,35 @@ Chain (each task's output folder is built from its parameters)::
 Run it from the ``hgcal-ae`` CLI, or with luigi itself::
 
     luigi --module hgcal_ae.workflows.mnist MnistExample --latent-dim 28 --local-scheduler
+
+Every task only wires: the parameters live in three shared classes (the data set, the
+training settings, one model), every output is a whole-checked target, and each run calls
+:mod:`hgcal_ae.models.image_example` and :mod:`hgcal_ae.plots`.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 import luigi
-import numpy as np
-import torch
 
 from hgcal_ae import __version__
 from hgcal_ae.atomic import write_csv, write_json
-from hgcal_ae.datasets.mnist import (
-    ImageSplits,
-    cache_path,
-    first_of_each_class,
-    load_cached,
-    prepare_cache,
-)
+from hgcal_ae.datasets.image_splits import ImageSplits
+from hgcal_ae.datasets.mnist import cache_path, load_cached, prepare_cache
 from hgcal_ae.errors import ConfigError
-from hgcal_ae.models.autoencoders import check_latent_dim
+from hgcal_ae.models.autoencoders import ImageAutoencoder
 from hgcal_ae.models.device import resolve_device
-from hgcal_ae.models.scan import smallest_within_tolerance
-from hgcal_ae.models.store import encode_images, images_to_tensor, load_trained, save_trained
-from hgcal_ae.models.training import TrainingConfig, evaluate_loss, train_autoencoder
-from hgcal_ae.plots import (
-    cost_curve,
-    latent_projection,
-    latent_scan_plot,
-    reconstruction_grid,
-    training_gif,
-)
+from hgcal_ae.models.image_example import example_summary, latent_scan, train_image_autoencoder
+from hgcal_ae.models.store import encode_images, images_to_tensor, load_trained
+from hgcal_ae.models.training import TrainingConfig, TrainingResult
+from hgcal_ae.plots import latent_projection, latent_scan_plot, training_gif
+from hgcal_ae.plots.image_example import epoch_grids, training_cost_curve
 from hgcal_ae.workflows.base import HgcalTask
+from hgcal_ae.workflows.targets import WholeTarget
 
 __all__ = [
     "CostCurve",
@@ -77,19 +70,20 @@ class ImageDataParameters(HgcalTask):
 class PrepareImages(ImageDataParameters):
     """Convert the data set once into the compact, verified cache (``$HGCAL_AE_CACHE``)."""
 
-    def output(self) -> luigi.LocalTarget:
-        return luigi.LocalTarget(str(cache_path(self.dataset)))
+    def output(self) -> WholeTarget:
+        return WholeTarget(str(cache_path(self.dataset)))
 
     def run(self) -> None:
         self.report(0.0, f"reading and verifying {self.dataset}")
+        if not self.output().exists():  # a cache that is there but not whole is built again
+            Path(self.output().path).unlink(missing_ok=True)
         prepare_cache(self.dataset, self.data_dir or None)
 
 
-class TrainingParameters(ImageDataParameters):
-    """The parameters that decide a trained model, shared by every task downstream."""
+class TrainingSettings(ImageDataParameters):
+    """How models are trained, whatever their architecture and latent dim: shared by a
+    single example and a latent scan."""
 
-    arch = luigi.ChoiceParameter(choices=["conv", "dense"], default=DEFAULTS.arch)
-    latent_dim = luigi.IntParameter(default=DEFAULTS.latent_dim)
     loss = luigi.ChoiceParameter(choices=["bce", "mse"], default=DEFAULTS.loss)
     epochs = luigi.IntParameter(default=DEFAULTS.epochs)
     limit = luigi.IntParameter(
@@ -112,12 +106,12 @@ class TrainingParameters(ImageDataParameters):
         if self.limit < 0:
             msg = f"limit must be >= 0 (0 means all images), got {self.limit}"
             raise ConfigError(msg)
-        self.training_config()  # validates latent dim, epochs, batch size, learning rate
 
-    def training_config(self) -> TrainingConfig:
+    def config_for(self, arch: str, latent_dim: int) -> TrainingConfig:
+        """The training configuration of one model (validates every setting)."""
         return TrainingConfig(
-            arch=self.arch,
-            latent_dim=self.latent_dim,
+            arch=arch,
+            latent_dim=latent_dim,
             loss=self.loss,
             epochs=self.epochs,
             batch_size=self.batch_size,
@@ -126,9 +120,9 @@ class TrainingParameters(ImageDataParameters):
         )
 
     @property
-    def run_name(self) -> str:
-        """Readable folder name, e.g. ``conv_latent28_bce_seed0_e10_n2000``."""
-        name = f"{self.arch}_latent{self.latent_dim}_{self.loss}_seed{self.seed}_e{self.epochs}"
+    def settings_name(self) -> str:
+        """The settings part of folder names, e.g. ``bce_seed0_e10_n2000``."""
+        name = f"{self.loss}_seed{self.seed}_e{self.epochs}"
         if self.limit:
             name += f"_n{self.limit}"
         if self.batch_size != DEFAULTS.batch_size:
@@ -137,139 +131,117 @@ class TrainingParameters(ImageDataParameters):
             name += f"_lr{self.learning_rate:g}"
         return name
 
+
+class TrainingParameters(TrainingSettings):
+    """The parameters that decide a trained model, shared by every task downstream."""
+
+    arch = luigi.ChoiceParameter(choices=["conv", "dense"], default=DEFAULTS.arch)
+    latent_dim = luigi.IntParameter(default=DEFAULTS.latent_dim)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.training_config()  # validates latent dim, epochs, batch size, learning rate
+
+    def training_config(self) -> TrainingConfig:
+        return self.config_for(self.arch, self.latent_dim)
+
+    @property
+    def run_name(self) -> str:
+        """Readable folder name, e.g. ``conv_latent28_bce_seed0_e10_n2000``."""
+        return f"{self.arch}_latent{self.latent_dim}_{self.settings_name}"
+
     @property
     def run_dir(self) -> Path:
         return self.root / self.dataset / self.run_name
 
-    def target(self, *parts: str) -> luigi.LocalTarget:
+    def target(self, *parts: str) -> WholeTarget:
         return self.local_target(self.dataset, self.run_name, *parts)
 
-    def load_model(self) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
-        return load_trained(Path(self.input_model().path))
-
-    def input_model(self) -> luigi.LocalTarget:
-        return self.clone(TrainAutoencoder).output()
+    def load_model(self) -> tuple[ImageAutoencoder, TrainingResult, dict[str, Any]]:
+        return load_trained(Path(self.clone(TrainAutoencoder).output().path))
 
 
 class TrainAutoencoder(TrainingParameters):
     """Train, checkpointing every epoch; a killed run resumes at the last finished epoch."""
 
     def requires(self) -> PrepareImages:
-        return self.clone(PrepareImages)
+        data: PrepareImages = self.clone(PrepareImages)  # luigi's clone is unannotated
+        return data
 
-    def output(self) -> luigi.LocalTarget:
+    def output(self) -> WholeTarget:
         return self.target("model.pt")
 
     def run(self) -> None:
-        device = resolve_device(self.device)
-        data = self.images()
-        train_x = data.train_x[: self.limit or None]
-        snaps = first_of_each_class(data.val_y, len(data.class_names))
         config = self.training_config()
-
-        def on_epoch(record: Any) -> None:
-            self.report(
-                record.epoch / config.epochs,
-                f"epoch {record.epoch}/{config.epochs}: train {record.train_loss:.4f}, val {record.val_loss:.4f}",
-            )
-
-        t0 = time.time()
-        result = train_autoencoder(
-            config,
-            images_to_tensor(train_x),
-            images_to_tensor(data.val_x),
-            device=device,
-            checkpoint=self.run_dir / "checkpoint.pt",
-            snapshot_images=images_to_tensor(data.val_x[snaps]),
-            on_epoch=on_epoch,
+        train_image_autoencoder(
+            config, self.images(), self.output().path, limit=self.limit,
+            device=resolve_device(self.device), checkpoint=self.run_dir / "checkpoint.pt",
+            on_epoch=lambda r: self.report(
+                r.epoch / config.epochs,
+                f"epoch {r.epoch}/{config.epochs}: train {r.train_loss:.4f}, val {r.val_loss:.4f}",
+            ),
             progress=os.isatty(2),
-        )
-        save_trained(
-            Path(self.output().path),
-            result,
-            snapshot_index=snaps,
-            snapshot_labels=data.val_y[snaps],
-            device=str(device),
-            n_train=len(train_x),
-            task_seconds=time.time() - t0,
-        )
-        (self.run_dir / "checkpoint.pt").unlink(missing_ok=True)
+        )  # fmt: skip
 
 
-class ReconstructionGrids(TrainingParameters):
-    """One PNG per epoch: the fixed validation images above their reconstructions."""
+class FromTrainedModel(TrainingParameters):
+    """A task that draws from one trained model (``model.pt`` of :class:`TrainAutoencoder`)."""
 
     def requires(self) -> TrainAutoencoder:
-        return self.clone(TrainAutoencoder)
+        training: TrainAutoencoder = self.clone(TrainAutoencoder)  # luigi's clone is unannotated
+        return training
 
-    def output(self) -> list[luigi.LocalTarget]:
+
+class ReconstructionGrids(FromTrainedModel):
+    """One PNG per epoch: the fixed validation images above their reconstructions."""
+
+    def output(self) -> list[WholeTarget]:
         return [
             self.target("reconstructions", f"epoch_{k:03d}.png") for k in range(1, self.epochs + 1)
         ]
 
     def run(self) -> None:
         _, result, payload = self.load_model()
-        data = self.images()
-        inputs = data.val_x[payload["snapshot_index"]].astype(np.float32) / 255.0
-        for record, snap, target in zip(
-            result.history, result.snapshots, self.output(), strict=True
-        ):
-            title = (
-                f"{self.arch} AE, latent dim {self.latent_dim} — epoch {record.epoch}/{self.epochs}"
-                f" — val {self.loss.upper()} {record.val_loss:.4f}"
-            )
-            reconstruction_grid(inputs, snap, title=title, path=target.path)
+        images = self.images().val_x[payload["snapshot_index"]]
+        epoch_grids(images, result, [t.path for t in self.output()])
 
 
-class CostCurve(TrainingParameters):
+class CostCurve(FromTrainedModel):
     """Train and validation loss against epoch."""
 
-    def requires(self) -> TrainAutoencoder:
-        return self.clone(TrainAutoencoder)
-
-    def output(self) -> luigi.LocalTarget:
+    def output(self) -> WholeTarget:
         return self.target("cost.png")
 
     def run(self) -> None:
         _, result, _ = self.load_model()
-        cost_curve(
-            [r.epoch for r in result.history],
-            [r.train_loss for r in result.history],
-            [r.val_loss for r in result.history],
-            loss_name=self.loss.upper(),
-            title=f"{self.dataset}: {self.arch} AE, latent dim {self.latent_dim}",
-            path=self.output().path,
-        )
+        training_cost_curve(result, self.output().path, dataset=self.dataset)
 
 
 class TrainingAnimation(TrainingParameters):
     """An animated GIF of the per-epoch reconstruction grids."""
 
     def requires(self) -> ReconstructionGrids:
-        return self.clone(ReconstructionGrids)
+        grids: ReconstructionGrids = self.clone(ReconstructionGrids)  # luigi's clone is unannotated
+        return grids
 
-    def output(self) -> luigi.LocalTarget:
+    def output(self) -> WholeTarget:
         return self.target("training.gif")
 
     def run(self) -> None:
         training_gif([t.path for t in self.input()], self.output().path)
 
 
-class LatentSpace(TrainingParameters):
+class LatentSpace(FromTrainedModel):
     """The validation set's latent codes projected to 2-D, coloured by class."""
 
-    def requires(self) -> TrainAutoencoder:
-        return self.clone(TrainAutoencoder)
-
-    def output(self) -> luigi.LocalTarget:
+    def output(self) -> WholeTarget:
         return self.target("latent_space.png")
 
     def run(self) -> None:
         model, _, _ = self.load_model()
         data = self.images()
-        latents = encode_images(model, images_to_tensor(data.val_x))
         latent_projection(
-            latents,
+            encode_images(model, images_to_tensor(data.val_x)),
             data.val_y,
             class_names=list(data.class_names),
             title=f"{self.dataset} validation set, {self.arch} AE latent dim {self.latent_dim}",
@@ -289,136 +261,81 @@ class MnistExample(TrainingParameters):
             "latent": self.clone(LatentSpace),
         }
 
-    def output(self) -> luigi.LocalTarget:
+    def output(self) -> WholeTarget:
         return self.target("summary.json")
 
     def run(self) -> None:
         model, result, payload = self.load_model()
-        data = self.images()
-        test_loss = evaluate_loss(model, images_to_tensor(data.test_x), self.loss)
         inputs = self.input()
-        last = result.history[-1]
-        summary = {
-            "workflow": "mnist",
-            "hgcal_ae_version": __version__,
-            "parameters": {**result.config.__dict__, "dataset": self.dataset, "limit": self.limit},
-            "data": {**data.summary(), "train_used": int(payload["n_train"])},
-            "device": payload["device"],
-            "history": [r.__dict__ for r in result.history],
-            "final": {
-                "epoch": last.epoch,
-                f"train_{self.loss}_per_pixel": last.train_loss,
-                f"val_{self.loss}_per_pixel": last.val_loss,
-                f"test_{self.loss}_per_pixel": test_loss,
-            },
-            "resumed_from_epoch": result.resumed_from,
-            "wall_time_s": {"training": result.wall_time_s, "train_task": payload["task_seconds"]},
-            "outputs": {
-                "model": inputs["model"].path,
-                "reconstructions": [t.path for t in inputs["grids"]],
-                "cost_curve": inputs["cost"].path,
-                "animation": inputs["gif"].path,
-                "latent_space": inputs["latent"].path,
-                "summary": self.output().path,
-            },
+        outputs = {
+            "model": inputs["model"].path,
+            "reconstructions": [t.path for t in inputs["grids"]],
+            "cost_curve": inputs["cost"].path,
+            "animation": inputs["gif"].path,
+            "latent_space": inputs["latent"].path,
+            "summary": self.output().path,
         }
+        summary = example_summary(
+            model, result, payload, self.images(), limit=self.limit, outputs=outputs
+        )
         write_json(self.output().path, summary)
 
 
-class LatentScan(ImageDataParameters):
+class LatentScan(TrainingSettings):
     """Train every latent dim × arch; plot validation loss against latent dim."""
 
-    latent_dims = luigi.ListParameter(default=[2, 4, 8, 16, 28, 32, 64])
-    archs = luigi.ListParameter(default=["conv"])
-    loss = luigi.ChoiceParameter(choices=["bce", "mse"], default=DEFAULTS.loss)
-    epochs = luigi.IntParameter(default=DEFAULTS.epochs)
-    limit = luigi.IntParameter(default=0)
-    seed = luigi.IntParameter(default=DEFAULTS.seed)
+    latent_dims = luigi.ListParameter(default=(2, 4, 8, 16, 28, 32, 64))
+    archs = luigi.ListParameter(default=("conv",))
     tolerance = luigi.FloatParameter(default=0.05, description="relative loss tolerance")
-    device = luigi.Parameter(default="auto", significant=False)
-    threads = luigi.IntParameter(default=0, significant=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.latent_dims or not self.archs:
             msg = "a latent scan needs at least one latent dim and one arch"
             raise ConfigError(msg)
-        for dim in self.latent_dims:
-            check_latent_dim(dim)
+        if not self.tolerance >= 0:  # also catches NaN
+            msg = f"tolerance must be >= 0, got {self.tolerance!r}"
+            raise ConfigError(msg)
         for arch in self.archs:
-            if arch not in ("conv", "dense"):
-                msg = f"unknown arch {arch!r}; expected one of conv, dense"
-                raise ConfigError(msg)
+            for dim in self.latent_dims:
+                self.config_for(arch, dim)  # validates arch, latent dim and the settings
 
     def requires(self) -> dict[tuple[str, int], MnistExample]:
         return {
-            (arch, int(dim)): MnistExample(
-                output_dir=self.output_dir,
-                dataset=self.dataset,
-                data_dir=self.data_dir,
-                arch=arch,
-                latent_dim=int(dim),
-                loss=self.loss,
-                epochs=self.epochs,
-                limit=self.limit,
-                seed=self.seed,
-                device=self.device,
-                threads=self.threads,
-            )
+            (arch, int(dim)): self.clone(MnistExample, arch=arch, latent_dim=int(dim))
             for arch in self.archs
             for dim in self.latent_dims
         }
 
     @property
-    def scan_dir(self) -> Path:
-        name = f"scan_{'-'.join(self.archs)}_{self.loss}_seed{self.seed}_e{self.epochs}"
-        if self.limit:
-            name += f"_n{self.limit}"
-        return self.root / self.dataset / name
+    def scan_name(self) -> str:
+        """Readable folder name, e.g. ``scan_conv-dense_bce_seed0_e10_n2000``."""
+        return f"scan_{'-'.join(self.archs)}_{self.settings_name}"
 
-    def output(self) -> dict[str, luigi.LocalTarget]:
+    @property
+    def scan_dir(self) -> Path:
+        return self.root / self.dataset / self.scan_name
+
+    def output(self) -> dict[str, WholeTarget]:
+        where = (self.dataset, self.scan_name)
         return {
-            "plot": luigi.LocalTarget(str(self.scan_dir / "latent_scan.png")),
-            "table": luigi.LocalTarget(str(self.scan_dir / "latent_scan.csv")),
-            "summary": luigi.LocalTarget(str(self.scan_dir / "summary.json")),
+            "plot": self.local_target(*where, "latent_scan.png"),
+            "table": self.local_target(*where, "latent_scan.csv"),
+            "summary": self.local_target(*where, "summary.json"),
         }
 
     def run(self) -> None:
-        import json
-
-        key = f"val_{self.loss}_per_pixel"
-        rows = []
-        for (arch, dim), target in sorted(self.input().items()):
-            with open(target.path, encoding="utf-8") as fh:
-                s = json.load(fh)
-            rows.append({"arch": arch, "latent_dim": dim, key: s["final"][key],
-                         f"test_{self.loss}_per_pixel": s["final"][f"test_{self.loss}_per_pixel"],
-                         "training_s": s["wall_time_s"]["training"], "summary": target.path})  # fmt: skip
-        results = {
-            a: [(r["latent_dim"], r[key]) for r in rows if r["arch"] == a] for a in self.archs
+        summaries = {
+            key: (json.loads(Path(target.path).read_text(encoding="utf-8")), target.path)
+            for key, target in self.input().items()
         }
-        smallest = {a: smallest_within_tolerance(pts, self.tolerance) for a, pts in results.items()}
-        out = self.output()
-        write_csv(out["table"].path, rows, list(rows[0]))
-        latent_scan_plot(
-            results,
-            tolerance=self.tolerance,
-            loss_name=self.loss.upper(),
-            path=out["plot"].path,
-            smallest=smallest,
-        )
-        write_json(
-            out["summary"].path,
-            {
-                "workflow": "mnist-scan",
-                "hgcal_ae_version": __version__,
-                "parameters": {
-                    k: v for k, v in self.to_str_params().items() if k not in ("device", "threads")
-                },
-                "criterion": f"smallest latent dim with validation {self.loss.upper()} <= best * (1 + {self.tolerance})",
-                "smallest_latent_dim": smallest,
-                "best": {a: min(pts, key=lambda p: p[1]) for a, pts in results.items()},
-                "table": rows,
-                "outputs": {k: t.path for k, t in out.items()},
-            },
-        )
+        scan = latent_scan(summaries, loss=self.loss, tolerance=self.tolerance)
+        out = {name: target.path for name, target in self.output().items()}
+        write_csv(out["table"], scan.rows, scan.columns)
+        latent_scan_plot(scan.losses, tolerance=self.tolerance, loss_name=self.loss.upper(),
+                         path=out["plot"], smallest=scan.smallest)  # fmt: skip
+        parameters = {
+            k: v for k, v in self.to_str_params().items() if k not in ("device", "threads")
+        }
+        write_json(out["summary"], {"workflow": "mnist-scan", "hgcal_ae_version": __version__,
+                                    "parameters": parameters, **scan.as_dict(), "outputs": out})  # fmt: skip

@@ -7,6 +7,11 @@
 
     luigi --module hgcal_ae.workflows.simulation ValidateSimulation --energies '[20,100,300]' \\
           --events 500 --local-scheduler
+
+Every task only wires: its parameters name the beam and the detector, its outputs are
+whole-checked targets (:meth:`~hgcal_ae.workflows.base.HgcalTask.local_target`) in a folder
+named from them, and its run calls :mod:`hgcal_ae.simulation`, :mod:`hgcal_ae.metrics` and
+:mod:`hgcal_ae.plots`.
 """
 
 from __future__ import annotations
@@ -17,42 +22,49 @@ from typing import Any
 
 import luigi
 
-from hgcal_ae import __version__
 from hgcal_ae.atomic import write_json
 from hgcal_ae.datasets.events import read_events
 from hgcal_ae.detector.setups import GEOMETRIES, detector_setup
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.validation import analyse_energy_point, validation_fits
-from hgcal_ae.plots.event_display import hexagonal_event_display
-from hgcal_ae.plots.validation import (
-    containment_plot,
-    linearity_plot,
-    longitudinal_profiles_plot,
-    multiplicity_plot,
-    resolution_plot,
-    shower_max_plot,
+from hgcal_ae.plots.validation_report import (
+    VALIDATION_PLOTS,
+    validation_event_display,
+    validation_figures,
+    validation_summary,
 )
 from hgcal_ae.simulation.digitisation import DEFAULT_NOISE_MIP, DEFAULT_THRESHOLD_MIP
 from hgcal_ae.simulation.run import simulate_to_file
 from hgcal_ae.simulation.showers import PARTICLES, BeamConfig
 from hgcal_ae.workflows.base import HgcalTask
+from hgcal_ae.workflows.targets import WholeTarget
 
 __all__ = ["IngestRoot", "SimulateShowers", "ValidateSimulation"]
 
 NOMINAL_ENERGIES = [20, 30, 50, 80, 100, 120, 150, 200, 250, 300]  # 2018 beam energies [MB]
 
 
-class EventsTask(HgcalTask):
-    """A task whose product is an events file with its summary, in the ``run_dir`` that
-    each subclass names from its parameters."""
+class RunFolderTask(HgcalTask):
+    """A task whose outputs live in one folder below ``output_dir``, named by :attr:`run_parts`."""
 
-    run_dir: Path
+    @property
+    def run_parts(self) -> tuple[str, ...]:
+        raise NotImplementedError
 
-    def output(self) -> dict[str, luigi.LocalTarget]:
-        return {
-            "events": luigi.LocalTarget(str(self.run_dir / "events.h5")),
-            "summary": luigi.LocalTarget(str(self.run_dir / "summary.json")),
-        }
+    @property
+    def run_dir(self) -> Path:
+        return self.root.joinpath(*self.run_parts)
+
+    def run_target(self, name: str) -> WholeTarget:
+        """The whole-checked output ``name`` in the run folder."""
+        return self.local_target(*self.run_parts, name)
+
+
+class EventsTask(RunFolderTask):
+    """A task whose product is an events file with its summary."""
+
+    def output(self) -> dict[str, WholeTarget]:
+        return {"events": self.run_target("events.h5"), "summary": self.run_target("summary.json")}
 
 
 class SimulationParameters(HgcalTask):
@@ -90,6 +102,7 @@ class SimulationParameters(HgcalTask):
         return "".join(f"_{p}" for p in parts)
 
     def shared(self) -> dict[str, Any]:
+        """The values of the parameters that decide the data (with ``output_dir``)."""
         return {name: getattr(self, name) for name in SimulationParameters.get_param_names()}
 
 
@@ -111,9 +124,9 @@ class SimulateShowers(SimulationParameters, EventsTask):
         )
 
     @property
-    def run_dir(self) -> Path:
+    def run_parts(self) -> tuple[str, ...]:
         name = f"{self.particle}_{self.energy:g}GeV_n{self.events}_seed{self.seed}{self.variant()}"
-        return self.root / "simulation" / self.geometry / name
+        return ("simulation", self.geometry, name)
 
     def run(self) -> None:
         out = self.output()
@@ -132,10 +145,10 @@ class SimulateShowers(SimulationParameters, EventsTask):
         write_json(out["summary"].path, {"workflow": "simulate", **summary})
 
 
-class ValidateSimulation(SimulationParameters):
+class ValidateSimulation(SimulationParameters, RunFolderTask):
     """Resolution, linearity, profiles, shower maximum, containment, multiplicity, displays."""
 
-    energies = luigi.ListParameter(default=NOMINAL_ENERGIES)
+    energies = luigi.ListParameter(default=tuple(NOMINAL_ENERGIES))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,75 +157,42 @@ class ValidateSimulation(SimulationParameters):
             raise ConfigError(msg)
 
     def requires(self) -> dict[float, SimulateShowers]:
-        return {float(e): SimulateShowers(energy=float(e), **self.shared()) for e in self.energies}
+        return {float(e): self.clone(SimulateShowers, energy=float(e)) for e in self.energies}
 
     @property
-    def run_dir(self) -> Path:
+    def run_parts(self) -> tuple[str, ...]:
         name = f"{self.particle}_n{self.events}_seed{self.seed}{self.variant()}"
-        return self.root / "validation" / self.geometry / name
+        return ("validation", self.geometry, name)
 
-    PLOTS = (
-        "resolution",
-        "linearity",
-        "longitudinal_profiles",
-        "shower_max",
-        "containment",
-        "multiplicity",
-    )
+    def display_energies(self) -> tuple[float, float]:
+        """The energies whose first event is drawn: the lowest and the highest."""
+        return float(min(self.energies)), float(max(self.energies))
 
-    def output(self) -> dict[str, luigi.LocalTarget]:
-        targets = {p: luigi.LocalTarget(str(self.run_dir / f"{p}.png")) for p in self.PLOTS}
-        for e in (min(self.energies), max(self.energies)):
-            targets[f"display_{e:g}"] = luigi.LocalTarget(
-                str(self.run_dir / f"event_display_{e:g}GeV.png")
-            )
-        targets["summary"] = luigi.LocalTarget(str(self.run_dir / "summary.json"))
+    def output(self) -> dict[str, WholeTarget]:
+        targets = {p: self.run_target(f"{p}.png") for p in VALIDATION_PLOTS}
+        for e in self.display_energies():
+            targets[f"display_{e:g}"] = self.run_target(f"event_display_{e:g}GeV.png")
+        targets["summary"] = self.run_target("summary.json")
         return targets
 
     def run(self) -> None:
         setup = detector_setup(self.geometry, cuw=self.cuw)
-        stack = setup.stack
-        points, displays = [], {}
-        for i, (energy, task) in enumerate(sorted(self.requires().items())):
-            batch, _ = read_events(task.output()["events"].path)
-            points.append(analyse_energy_point(batch, stack, energy))
-            if energy in (min(self.energies), max(self.energies)):
-                displays[energy] = batch.select([0])
-            self.report((i + 1) / (len(self.energies) + 1), f"analysed {energy:g} GeV")
+        inputs = self.input()
+        out = {name: target.path for name, target in self.output().items()}
+        points = []
+        for i, energy in enumerate(sorted(inputs)):
+            batch, _ = read_events(inputs[energy]["events"].path)
+            points.append(analyse_energy_point(batch, setup.stack, energy))
+            if energy in self.display_energies():
+                validation_event_display(setup, batch.select([0]), out[f"display_{energy:g}"],
+                                         particle=self.particle, energy_gev=energy)  # fmt: skip
+            self.report((i + 1) / (len(inputs) + 1), f"analysed {energy:g} GeV")
         result = validation_fits(points)
-        out = self.output()
-        e = [p.beam_energy_gev for p in result.points]
-        resolution_plot(e, [p.rel_sigma for p in result.points], [p.rel_sigma_err for p in result.points],
-                        result.resolution, out["resolution"].path)  # fmt: skip
-        linearity_plot(e, [p.reco.values["mean"] for p in result.points],
-                       [p.reco.errors["mean"] for p in result.points], result.linearity, out["linearity"].path)  # fmt: skip
-        longitudinal_profiles_plot(stack.x0_cumulative, {p.beam_energy_gev: p.mean_profile_gev for p in result.points},
-                                   out["longitudinal_profiles"].path)  # fmt: skip
-        shower_max_plot(e, [p.t_max.values["t_max"] for p in result.points],
-                        [p.t_max.errors["t_max"] for p in result.points], result.shower_max, out["shower_max"].path)  # fmt: skip
-        containment_plot(e, [p.r90_mean_cm for p in result.points], [p.r90_err_cm for p in result.points],
-                         out["containment"].path)  # fmt: skip
-        multiplicity_plot(
-            {p.beam_energy_gev: p.multiplicity for p in result.points}, out["multiplicity"].path
-        )
-        for energy, event in displays.items():
-            hexagonal_event_display(
-                setup.lattice, setup.tiling, event.layer, event.cell, event.energy_mip,
-                out[f"display_{energy:g}"].path,
-                title=f"{self.particle} {energy:g} GeV, event {int(event.event_id[0])} ({self.geometry})",
-            )  # fmt: skip
-        write_json(
-            out["summary"].path,
-            {
-                "workflow": "validate-simulation",
-                "hgcal_ae_version": __version__,
-                "parameters": {**self.shared(), "energies": list(self.energies)},
-                "detector": setup.describe(),
-                **result.as_dict(),
-                "inputs": {f"{k:g}": t.output()["events"].path for k, t in self.requires().items()},
-                "outputs": {k: t.path for k, t in out.items()},
-            },
-        )
+        validation_figures(result, setup.stack.x0_cumulative, out)
+        write_json(out["summary"], validation_summary(
+            result, setup, parameters={**self.shared(), "energies": list(self.energies)},
+            inputs={f"{e:g}": t["events"].path for e, t in inputs.items()}, outputs=out,
+        ))  # fmt: skip
 
 
 class IngestRoot(EventsTask):
@@ -222,8 +202,8 @@ class IngestRoot(EventsTask):
     name = luigi.Parameter(default="", description="output name (default: the source's name)")
 
     @property
-    def run_dir(self) -> Path:
-        return self.root / "beamtest" / (self.name or Path(str(self.source)).stem)
+    def run_parts(self) -> tuple[str, ...]:
+        return ("beamtest", str(self.name or Path(str(self.source)).stem))
 
     def run(self) -> None:
         from hgcal_ae.datasets.root_ingest import ingest_root
