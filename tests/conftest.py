@@ -1,9 +1,13 @@
-"""Shared fixtures: a private data cache and no network for the whole session."""
+"""Shared fixtures: a private data cache, no network, and one smoke run of the studies."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,3 +33,41 @@ def mnist_cache() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261127)
+
+
+@dataclass(frozen=True)
+class SmokeRuns:
+    """``hgcal-ae study`` and ``hgcal-ae merging`` with the smoke preset, as a user runs them."""
+
+    out: Path  # the output folder of both (do not change it: copy it first)
+    study_stdout: str
+    merging_stdout: str
+
+    @property
+    def study_report(self) -> Path:
+        return self.out / "study" / "smoke" / "report"
+
+
+def _run_cli(out: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess[str]:
+    """``python -m hgcal_ae.cli ARGS --output-dir OUT`` in a subprocess (two forked workers
+    must not inherit a torch or numba thread pool: OMP_NUM_THREADS=1)."""
+    cmd = [sys.executable, "-m", "hgcal_ae.cli", *args, "--output-dir", str(out)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory: pytest.TempPathFactory) -> SmokeRuns:
+    """One smoke study and merging study per session, shared by the tests that read them."""
+    out = tmp_path_factory.mktemp("smoke-runs")
+    study = _run_cli(out, "study", "--preset", "smoke", "--workers", "2")
+    assert study.returncode == 0, study.stderr[-3000:]
+    merging = _run_cli(out, "merging", "--preset", "smoke", "--workers", "2")
+    assert merging.returncode == 0, merging.stderr[-3000:]
+    return SmokeRuns(out, study.stdout, merging.stdout)
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_cli(out, *args)``: the CLI in a subprocess, writing to ``out``."""
+    return _run_cli

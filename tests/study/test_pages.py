@@ -35,11 +35,8 @@ def _cli(out: Path, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    _cli(out, "study", "--preset", "smoke", "--workers", "2")
-    _cli(out, "merging", "--preset", "smoke", "--workers", "2")
-    return out
+def runs(smoke_runs):
+    return smoke_runs.out  # the session's smoke study and merging study
 
 
 @pytest.fixture(scope="module")

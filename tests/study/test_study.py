@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -29,25 +27,17 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    out = tmp_path_factory.mktemp("study")
-    cmd = [
-        sys.executable,
-        "-m",
-        "hgcal_ae.cli",
-        "study",
-        "--preset",
-        "smoke",
-        "--workers",
-        "2",
-        "--output-dir",
-        str(out),
-    ]
-    # two forked luigi workers: a torch or numba thread pool started in the parent would hang them
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return out / "study" / "smoke" / "report", done.stdout
+def smoke(smoke_runs):
+    """The session's smoke study: its report folder and what the CLI printed."""
+    return smoke_runs.study_report, smoke_runs.study_stdout
+
+
+@pytest.fixture
+def own_copy(smoke_runs, tmp_path):
+    """A copy of the smoke runs' output folder (times kept) for tests that change it."""
+    out = tmp_path / "out"
+    shutil.copytree(smoke_runs.out, out)
+    return out
 
 
 def test_report_has_every_output(smoke):
@@ -195,26 +185,19 @@ def test_occupancy_profile_is_drawn(smoke):
     )
 
 
-# -- reruns into the smoke study's folder (these change its outputs: keep them last) ---------
+# -- reruns into a copy of the smoke study's folder --------------------------------------------
 
 
-def _rerun(out: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "hgcal_ae.cli", "study", "--preset", "smoke", "--workers", "2",
-           "--output-dir", str(out)]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
-
-
-def test_a_retrained_model_rebuilds_the_evaluation_and_the_report_in_one_run(smoke):
+def test_a_retrained_model_rebuilds_the_evaluation_and_the_report_in_one_run(own_copy, run_cli):
     """Issue 8.2: one rerun after a model changed gives a report that agrees with the evaluation."""
-    report, _ = smoke
+    report = own_copy / "study" / "smoke" / "report"
     study = report.parent
     before = json.loads((report / "summary.json").read_text())
     config = study_preset("smoke").training_config(16, 3)
     # what a retraining gives: a model of the same settings with other weights, newer than the rest
     save_module_ae(study / "autoencoders" / "latent16_bits3" / "model.pt",
                    ModuleAutoencoder(config.ae_config()), config, [])  # fmt: skip
-    done = _rerun(study.parent.parent)
+    done = run_cli(own_copy, "study", "--preset", "smoke", "--workers", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     evaluation = json.loads((study / "evaluation.json").read_text())
     summary = json.loads((report / "summary.json").read_text())
@@ -223,13 +206,13 @@ def test_a_retrained_model_rebuilds_the_evaluation_and_the_report_in_one_run(smo
     assert "done StudyReport" in done.stderr and "TrainModuleAE" not in done.stderr
 
 
-def test_a_truncated_trigger_cell_file_is_simulated_again(smoke):
+def test_a_truncated_trigger_cell_file_is_simulated_again(own_copy, run_cli):
     """Issue 8.4: a corrupt intermediate is made again by the next run, not reported as done."""
-    report, _ = smoke
+    report = own_copy / "study" / "smoke" / "report"
     data = report.parent / "trigger_cells.h5"
     original = read_trigger_cells(data)[0]
     data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
-    done = _rerun(report.parent.parent.parent)
+    done = run_cli(own_copy, "study", "--preset", "smoke", "--workers", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     assert read_trigger_cells(data)[0].equals(original)  # the same showers again
     summary = json.loads((report / "summary.json").read_text())

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
 
 import imageio.v3 as iio
 import pytest
@@ -20,19 +18,10 @@ from hgcal_ae.study.evaluate import evaluate_all
 from hgcal_ae.study.presets import study_preset
 
 
-def _run(out, *extra):
-    cmd = [sys.executable, "-m", "hgcal_ae.cli", "merging", "--preset", "smoke",
-           "--output-dir", str(out), *extra]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
-
-
 @pytest.fixture(scope="module")
-def merging(tmp_path_factory):
-    out = tmp_path_factory.mktemp("merging")
-    done = _run(out, "--workers", "2")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return out, done.stdout
+def merging(smoke_runs):
+    """The session's smoke merging study (after the smoke study, in the same folder)."""
+    return smoke_runs.out, smoke_runs.merging_stdout
 
 
 def test_report_holds_figures_tables_and_summary(merging):
@@ -70,11 +59,11 @@ def test_answers_are_numbers_in_the_expected_order(merging):
     assert "shower barycentre resolution [mm]: cells" in stdout
 
 
-def test_second_run_reuses_everything(merging):
+def test_second_run_reuses_everything(merging, run_cli):
     out, _ = merging
     summary = out / "merging" / "smoke" / "report" / "summary.json"
     before = summary.stat().st_mtime_ns
-    done = _run(out)
+    done = run_cli(out, "merging", "--preset", "smoke")
     assert done.returncode == 0, done.stderr[-2000:]
     assert summary.stat().st_mtime_ns == before
 
