@@ -50,7 +50,7 @@ def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, An
     name = study_preset(preset).name
     out = Path(output_dir).resolve()
     root = {"output_dir": str(out)}
-    paths = {
+    paths: dict[str, tuple[str | Path, str]] = {
         "study": (StudyReport(**root, preset=name).output()["summary.json"].path,
                   f"hgcal-ae study --preset {name}"),
         "study_pileup": (StudyReport(**root, preset=name, occupancy="pileup").output()["summary.json"].path,

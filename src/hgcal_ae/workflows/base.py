@@ -108,7 +108,6 @@ class HgcalTask(luigi.Task):
     output_dir = luigi.Parameter(
         default=default_output_dir(), description="root folder of all outputs ($OUTPUT_DIR)"
     )
-    _started: float  # set by the START handler, in the process that runs the task
 
     @property
     def root(self) -> Path:
@@ -195,13 +194,17 @@ def _progress(verb: str, task: HgcalTask, finished: bool) -> None:
         os.close(fd)  # closing releases the lock
 
 
+# Start times of the tasks this process runs, by task id (set by the START handler).
+_STARTED: dict[str, float] = {}
+
+
 def _seconds(task: HgcalTask) -> float:
-    return time.time() - getattr(task, "_started", time.time())
+    return time.time() - _STARTED.get(task.task_id, time.time())
 
 
 @HgcalTask.event_handler(luigi.Event.START)
 def _remember_start(task: HgcalTask) -> None:
-    task._started = time.time()
+    _STARTED[task.task_id] = time.time()
     _progress("start {label}", task, finished=False)
     threads = int(getattr(task, "threads", 0) or 0) or int(os.environ.get(THREADS_ENV) or 0)
     if threads > 0:
