@@ -6,11 +6,11 @@ One renderer per block (see :mod:`hgcal_ae.study.page_context`), each from the s
 
 from __future__ import annotations
 
+from hgcal_ae.metrics.validation import VALIDATION_TARGETS
 from hgcal_ae.study.page_context import BlockContext, Doc, Rendered, yes_no
 from hgcal_ae.study.tables import markdown_table
 
 __all__ = [
-    "VALIDATION_TARGETS",
     "bench_emd",
     "bench_mnist_workflow",
     "bench_simulation",
@@ -101,17 +101,11 @@ def _validation_counts(s: Doc) -> str:
 
 
 #: The 2018 CE-E beam-test targets the simulation is held to (validation/validate_simulation.py).
-VALIDATION_TARGETS = {
-    "S": "18–26 %·√GeV", "C": "≤ 1.5 %", "linearity": "≤ 1 %", "slope": "0.8–1.2 X0",
-    "r90": "1.5–4 cm",
-}  # fmt: skip
-
-
 def simulation_validation(ctx: BlockContext) -> Rendered:
     s = ctx.s
     points = s["points"].items()
     r90 = [p["r90_mean_cm"].number() for p in points]
-    t = VALIDATION_TARGETS
+    t = {key: target.text() for key, target in VALIDATION_TARGETS.items()}
     results = [
         {"q": "stochastic term S [%·√GeV]", "r": _fit(s, "resolution_fit", "S", 100), "t": t["S"]},
         {"q": "constant term C [%]", "r": _fit(s, "resolution_fit", "C", 100, 2), "t": t["C"]},
@@ -270,7 +264,7 @@ def readme_mnist(ctx: BlockContext) -> Rendered:
 def readme_simulation(ctx: BlockContext) -> Rendered:
     s = ctx.s
     text = (f"- **Simulation against the 2018 beam test:** S = {_fit(s, 'resolution_fit', 'S', 100)} %·√GeV "
-            f"(target {VALIDATION_TARGETS['S']}), C = {_fit(s, 'resolution_fit', 'C', 100, 2)} %, "
+            f"(target {VALIDATION_TARGETS['S'].text()}), C = {_fit(s, 'resolution_fit', 'C', 100, 2)} %, "
             f"largest linearity residual {100 * s['max_abs_linearity_residual'].number():.2f} %. "
             f"Details: {ctx.link('simulation.md', 'docs/simulation.md')}.\n")  # fmt: skip
     return Rendered(ctx.header(_validation_counts(s)) + text)
