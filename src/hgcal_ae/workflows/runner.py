@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -108,6 +109,7 @@ def _lock_holder(fd: int) -> str:
 
 @contextmanager
 def _locked(root: Path) -> Iterator[None]:
+    created = not root.exists()
     ensure_dir(root)
     path = root / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -126,7 +128,17 @@ def _locked(root: Path) -> Iterator[None]:
         os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
         yield
     finally:
+        if created and _only_lock_file(root):
+            # a run that wrote nothing (it failed first) leaves no folder behind
+            path.unlink()
+            shutil.rmtree(root)
         os.close(fd)  # releases the lock; the kernel does the same when the process dies
+
+
+def _only_lock_file(root: Path) -> bool:
+    """Whether the only file below ``root`` (folders aside) is its lock file."""
+    files = [Path(folder, name) for folder, _, names in os.walk(root) for name in names]
+    return files == [root / LOCK_FILE]
 
 
 @contextmanager
