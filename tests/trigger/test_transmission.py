@@ -55,7 +55,7 @@ def test_the_ae_frame_as_an_algorithm(rng: np.random.Generator) -> None:
     tc = _modules(rng, 5)
     out = transmit_autoencoder(rng.random((5, 48)), tc, 2, 16, 3, lsb=LSB)
     assert out.name == "autoencoder" and out.label == "AE 16×3 bits"
-    assert out.setting == "2 e-links, latent 16x3 bits"
+    assert out.setting == "2 e-links, latent 16×3 bits"
     assert np.all(out.bits == 5 + 9 + 48) and out.fits.all()
     with pytest.raises(ConfigError, match="does not fit 2 e-links"):
         transmit_autoencoder(rng.random((5, 48)), tc, 2, 16, 5, lsb=LSB)

@@ -104,6 +104,6 @@ def transmit_autoencoder(
         bits=bits,
         fits=bits <= ELINK_BITS * n_elinks,
         n_elinks=n_elinks,
-        setting=f"{elinks_setting(n_elinks)}, latent {latent_dim}x{latent_bits} bits",
+        setting=f"{elinks_setting(n_elinks)}, latent {latent_dim}×{latent_bits} bits",
         label=f"AE {latent_dim}×{latent_bits} bits",
     )
