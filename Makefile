@@ -62,6 +62,8 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mnist_workflow.py --json $${OUTPUT_DIR:-output}/benchmarks/mnist_workflow.json
 	$(PY) benchmarks/bench_simulation.py --json $${OUTPUT_DIR:-output}/benchmarks/simulation.json
+	$(PY) benchmarks/bench_emd.py --json $${OUTPUT_DIR:-output}/benchmarks/emd.json
+	$(PY) benchmarks/bench_study.py --json $${OUTPUT_DIR:-output}/benchmarks/study.json
 
 validate: $(STAMP)
 	$(PY) validation/validate_simulation.py

@@ -6,7 +6,7 @@ default) and checks the fitted numbers in its summary.json against the targets o
 slope against ln E, the 90 % containment radius).
 
 Nothing in the simulation is tuned to these targets (see docs/simulation.md).
-Usage: python validation/validate_simulation.py [--events 5000] [--output-dir output] [--workers 2]
+Usage: python validation/validate_simulation.py [--events 5000] [--output-dir $OUTPUT_DIR or output] [--workers 2]
 Exit status 0 when every target is met, 1 otherwise.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from hgcal_ae.metrics.validation import VALIDATION_TARGETS, check_targets, targe
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--output-dir", default="output")
+    parser.add_argument("--output-dir", default=os.environ.get("OUTPUT_DIR") or "output")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--geometry", default="tb2018")
     args = parser.parse_args()
