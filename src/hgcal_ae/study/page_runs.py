@@ -100,7 +100,6 @@ def _validation_counts(s: Doc) -> str:
             f"{len(p['energies'].items())} energies, geometry {p['geometry'].text()}")  # fmt: skip
 
 
-#: The 2018 CE-E beam-test targets the simulation is held to (validation/validate_simulation.py).
 def simulation_validation(ctx: BlockContext) -> Rendered:
     s = ctx.s
     points = s["points"].items()
