@@ -39,11 +39,8 @@ def main() -> int:
     met = check_targets(summary)
     print(f"\nvalidation of {args.events} e+ per energy ({args.geometry}), {run}")
     for key, target in VALIDATION_TARGETS.items():
-        shown = (
-            ", ".join(f"{v:.3g}" for v in values[key])
-            if len(values[key]) < 3
-            else (f"{min(values[key]):.3g}–{max(values[key]):.3g}")
-        )
+        low, high = min(values[key]), max(values[key])
+        shown = f"{low:.3f}" if low == high else f"{low:.3f}–{high:.3f}"
         print(
             f"  {'PASS' if met[key] else 'MISS'}  {target.quantity:40s} {shown:>16s}   target {target.text()}"
         )
