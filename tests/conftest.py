@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +73,35 @@ def smoke_runs(tmp_path_factory: pytest.TempPathFactory) -> SmokeRuns:
 def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """``run_cli(out, *args)``: the CLI in a subprocess, writing to ``out``."""
     return _run_cli
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def luigid(tmp_path: Path) -> Iterator[int]:
+    """A real luigid on loopback, stopped after the test; its port."""
+    port = _free_port()
+    (tmp_path / "luigid-log").mkdir()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("luigid")), "--address", "127.0.0.1",
+         "--port", str(port), "--logdir", str(tmp_path / "luigid-log"),
+         "--state-path", str(tmp_path / "luigid.pickle")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                pytest.fail("luigid did not start")
+            time.sleep(0.1)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -82,36 +82,6 @@ def test_the_lock_goes_with_a_killed_run(tmp_path):
     assert len(_runs(out)) == 2  # the step and the summary, by the second run
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def luigid(tmp_path):
-    """A real luigid on loopback; its port."""
-    port = _free_port()
-    (tmp_path / "luigid-log").mkdir()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("luigid")), "--address", "127.0.0.1",
-         "--port", str(port), "--logdir", str(tmp_path / "luigid-log"),
-         "--state-path", str(tmp_path / "luigid.pickle")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.time() < deadline, "luigid did not start"
-            time.sleep(0.1)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
 def test_no_lock_under_a_central_scheduler(tmp_path, luigid):
     """luigid gives each task to one worker and machines share the folder: no lock."""
     out = tmp_path / "out"

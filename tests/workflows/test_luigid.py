@@ -4,47 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
-from pathlib import Path
-
-import pytest
 
 HGCAL_AE = [sys.executable, "-m", "hgcal_ae.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def luigid(tmp_path):
-    port = _free_port()
-    (tmp_path / "luigid-log").mkdir()
-    luigid_bin = Path(sys.executable).with_name("luigid")
-    proc = subprocess.Popen(
-        [str(luigid_bin), "--address", "127.0.0.1", "--port", str(port),
-         "--logdir", str(tmp_path / "luigid-log"), "--state-path", str(tmp_path / "luigid.pickle")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("luigid did not start")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def test_two_workers_share_a_scan_and_run_each_task_once(luigid, tmp_path, mnist_cache):

@@ -16,6 +16,7 @@ named from them, and its run calls :mod:`hgcal_ae.simulation`, :mod:`hgcal_ae.me
 
 from __future__ import annotations
 
+import abc
 import math
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,9 @@ class RunFolderTask(HgcalTask):
     """A task whose outputs live in one folder below ``output_dir``, named by :attr:`run_parts`."""
 
     @property
+    @abc.abstractmethod
     def run_parts(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        """The folder's path below ``output_dir``, one name per level."""
 
     @property
     def run_dir(self) -> Path:
