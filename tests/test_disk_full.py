@@ -100,6 +100,16 @@ def test_simulate_on_a_full_disk_says_so_and_leaves_nothing(small_disk: Mount) -
     assert not [name for name in _files(disk) if name.endswith(".h5") or ".tmp-" in name]
 
 
+def test_study_on_a_full_disk_says_so_and_leaves_nothing(small_disk: Mount) -> None:
+    """The study's trigger-cell writer (hdf5_output): one line naming the file, no file left."""
+    disk = small_disk(96)  # the smoke preset's trigger-cell file alone takes about 300 kB
+    argv = ["study", "--preset", "smoke", "--quiet", "--output-dir", str(disk / "out")]
+    done = subprocess.run([str(HGCAL_AE), *argv], capture_output=True, text=True, timeout=300,
+                          check=False)  # fmt: skip
+    _assert_one_line(done, "trigger_cells.h5")
+    assert not [name for name in _files(disk) if name.endswith(".h5") or ".tmp-" in name]
+
+
 # Runs in its own process, so that a crash is a failed assertion here, not a dead test run.
 # It streams events into an EventWriter on a disk left with `leave` free bytes, in batches
 # small enough to stay in HDF5's chunk cache (the disk fills when the file is closed) or
