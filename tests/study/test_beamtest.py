@@ -1,0 +1,134 @@
+"""Tests of the beam-test autoencoder study: events to cells and back, split, quality, answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from hgcal_ae.datasets.events import read_events, write_events
+from hgcal_ae.detector.hexagons import sensor
+from hgcal_ae.detector.layers import ce_e_stack
+from hgcal_ae.errors import ConfigError, DataError, SchemaError
+from hgcal_ae.simulation.run import simulate_to_file
+from hgcal_ae.simulation.showers import BeamConfig
+from hgcal_ae.study.beamtest import BeamtestStudyConfig, answers, load_events, train_and_evaluate
+from hgcal_ae.study.beamtest_data import cells_to_events, event_cells
+from hgcal_ae.study.beamtest_quality import cell_emd_per_layer
+
+ENERGIES = (20, 100, 300)
+
+
+@pytest.fixture(scope="module")
+def events_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("beamtest-events")
+    return [
+        Path(
+            simulate_to_file(folder / f"{e}.h5", BeamConfig(particle="e+", energy_gev=e), 50)[
+                "path"
+            ]
+        )
+        for e in ENERGIES
+    ]
+
+
+def test_cells_round_trip_the_hits(events_files: list[Path]) -> None:
+    batch, metadata = read_events(events_files[0])
+    cells, off = event_cells(batch, metadata, "f")
+    assert cells.shape == (50, 28, 109) and off == 0
+    assert cells.sum() == pytest.approx(batch.energy_mip.astype(np.float64).sum(), rel=1e-9)
+    again = cells_to_events(cells, batch, 0.0, ce_e_stack())
+    assert np.array_equal(np.sort(again.energy_mip), np.sort(batch.energy_mip))
+    # ingested beam-test hits carry positions, not cells (cell = -1): located, the same cells
+    fields = {name: getattr(batch, name) for name in batch.__dataclass_fields__}
+    unknown = type(batch)(**{**fields, "cell": np.full(batch.n_hits, -1)})
+    from_positions, off = event_cells(unknown, {}, "f")
+    assert off == 0 and np.array_equal(from_positions, cells)
+
+
+def test_eight_inch_events_are_refused(tmp_path: Path, events_files: list[Path]) -> None:
+    batch, metadata = read_events(events_files[0])
+    detector = {**metadata["detector"], "geometry": "ld8", "sensor": "ld8", "wafers_per_layer": 7}
+    path = write_events(tmp_path / "ld8.h5", batch, {**metadata, "detector": detector})
+    with pytest.raises(
+        DataError,
+        match=r"holds events of sensor 'ld8' with 7 wafers per layer .* expected the beam-test sensor 'tb2018_6inch'",
+    ):
+        load_events([path])
+
+
+def test_misnamed_field_is_refused(tmp_path: Path, events_files: list[Path]) -> None:
+    path = tmp_path / "renamed.h5"
+    path.write_bytes(events_files[0].read_bytes())
+    with h5py.File(path, "r+") as f:
+        f.move("hits/energy_mip", "hits/energy")
+    with pytest.raises(SchemaError, match="energy_mip"):
+        load_events([path])
+
+
+def test_cells_beyond_the_sensor_are_refused(tmp_path: Path, events_files: list[Path]) -> None:
+    batch, _ = read_events(events_files[0])
+    fields = {name: getattr(batch, name) for name in batch.__dataclass_fields__}
+    wide = type(batch)(**{**fields, "cell": batch.cell + 150})  # an 8-inch LD cell index
+    path = write_events(tmp_path / "cells.h5", wide, {"source": "no detector entry"})
+    with pytest.raises(DataError, match=r"cell index \d+ is not a cell of the beam-test sensor"):
+        load_events([path])
+
+
+def test_too_few_events_per_split_and_energy(events_files: list[Path]) -> None:
+    data = load_events(events_files[:1])
+    with pytest.raises(ConfigError, match=r"give no validation event .*at least one per split"):
+        data.split(BeamtestStudyConfig(fractions=(0.99, 0.0, 0.01)))
+    with pytest.raises(
+        ConfigError, match=r"beam energy 20 GeV has [0-9] test events of 50; expected at least 10"
+    ):
+        data.split(BeamtestStudyConfig(fractions=(0.8, 0.1, 0.1)))
+
+
+def test_cell_emd_is_zero_on_itself_and_a_pitch_for_a_shift() -> None:
+    lattice = sensor("tb2018_6inch")
+    cells = np.zeros((1, 28, 109))
+    cells[0, 0, lattice.index_of(0, 0)] = 3.0
+    shifted = np.zeros_like(cells)
+    shifted[0, 0, lattice.index_of(0, 1)] = 3.0  # a neighbour: one pitch (1.125 cm) away
+    emd = cell_emd_per_layer(cells, cells)
+    assert emd[0, 0] == 0.0 and np.isnan(emd[0, 1])
+    assert cell_emd_per_layer(cells, shifted)[0, 0] == pytest.approx(lattice.pitch_cm, rel=1e-12)
+
+
+def test_study_trains_decodes_and_judges_both_families(events_files: list[Path]) -> None:
+    data = load_events(events_files)
+    config = BeamtestStudyConfig(
+        latent_dims=(4,), epochs={"per_layer": 1, "per_shower": 1}, emd_events=3
+    )
+    entries = []
+    for family in config.families:
+        _, entry = train_and_evaluate(data, config, family, 4)
+        entries.append(entry)
+        points = entry["quality"]["points"]
+        assert [p["beam_energy_gev"] for p in points] == [20.0, 100.0, 300.0]
+        assert set(entry["quality"]["fits"]) == {"original", "decoded"}
+        assert (
+            entry["training"]["n_train_events"]
+            + entry["training"]["n_test_events"]
+            + entry["training"]["n_validation_events"]
+            == 150
+        )
+        assert all(len(p["barycentre_shift_rms_mm_per_layer"]) == 28 for p in points)
+        assert all(p["cell_emd_events"] == 3 and p["cell_emd_mean_cm"] > 0 for p in points)
+    per_layer = entries[0]
+    # the layer sums travel beside the code: the dE/dx energy and the profile are kept exactly
+    assert per_layer["worst"]["resolution_deviation"] < 1e-5
+    assert per_layer["worst"]["shower_max_shift_rms_x0"] < 1e-5
+    assert per_layer["bits_per_event"] == pytest.approx(
+        per_layer["layers_with_energy_mean"] * (4 * 8 + 16)
+    )
+    assert entries[1]["bits_per_event"] == 4 * 8 + 16
+    result = answers(entries, config)
+    assert "criterion" in result and set(result) >= {"per_layer", "per_shower"}
+    for family in config.families:
+        ans = result[family]
+        assert ans["smallest_latent_dim"] in (None, 4)
+        assert ("breaks" in ans) == (ans["smallest_latent_dim"] is None)
