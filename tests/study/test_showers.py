@@ -196,7 +196,7 @@ def test_split_by_event(files: dict[str, Path]) -> None:
         ("position_range_cm", -1.0),
         ("energies_gev", ()),
         ("angle_max_rad", 1.5),
-        ("occupancy", "pu200"),
+        ("occupancy", "pu400"),
         ("pileup_mean_mip", 0.0),
         ("seed", -1),
         ("energies_gev", (1e9,)),

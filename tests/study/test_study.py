@@ -155,7 +155,7 @@ def test_unknown_occupancy_is_one_line(tmp_path, capsys):
     assert main(["study", "--occupancy", "busy", "--output-dir", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "hgcal-ae: error: unknown occupancy 'busy'; expected one of signal, noise, pileup"
+        "hgcal-ae: error: unknown occupancy 'busy'; expected one of signal, noise, pileup, pu200"
     ]
     assert not (tmp_path / "o").exists()
 

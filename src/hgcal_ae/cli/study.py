@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from hgcal_ae.cli.common import (
+    add_batch_options,
     add_run_options,
+    batch_parameters,
     check_run_options,
     read_summary,
     run_workflow,
@@ -27,6 +29,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     add_occupancy_option(p)
     add_run_options(p)
+    add_batch_options(p)
     p.set_defaults(handler=_study)
 
 
@@ -35,7 +38,8 @@ def add_occupancy_option(p: argparse.ArgumentParser) -> None:
         "--occupancy",
         default="signal",
         help="module occupancy: signal (shower cells only, default), noise (every module with its "
-        "noise) or pileup (noise plus a toy pile-up); outputs go to <preset>_<occupancy>",
+        "noise), pileup (noise plus a toy pile-up) or pu200 (published 200-pile-up occupancy, "
+        "MIP_T); outputs go to <preset>_<occupancy>",
     )
 
 
@@ -67,9 +71,17 @@ def _study(args: argparse.Namespace) -> int:
     from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
 
     common = study_parameters(args)
+    batch = batch_parameters(args)
     report = StudyReport(**common)
-    trainings = [TrainModuleAE(**common, latent_dim=d, latent_bits=b, device=args.device)
-                 for d, b in report.spec().ae_grid()]  # fmt: skip
+    if batch:  # the grid as a law workflow (local or batch jobs) first, then the rest here
+        from hgcal_ae.cli.common import run_grid
+        from hgcal_ae.workflows.grid import TrainGrid
+
+        run_grid(TrainGrid(**common, **batch, device=args.device), args)
+        trainings = []
+    else:
+        trainings = [TrainModuleAE(**common, latent_dim=d, latent_bits=b, device=args.device)
+                     for d, b in report.spec().ae_grid()]  # fmt: skip
     run_workflow([*trainings, EvaluateCompression(**common), report], args)
     summary_path = Path(report.output()["summary.json"].path)
     summary = read_summary(summary_path)

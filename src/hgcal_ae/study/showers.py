@@ -63,6 +63,7 @@ from hgcal_ae.simulation.showers import (
     CellDeposits,
     ShowerModel,
 )
+from hgcal_ae.study.occupancy_pu200 import overlay_pu200
 from hgcal_ae.trigger.cells import module_trigger_cells
 from hgcal_ae.trigger.formats import tc_lsb_mip
 
@@ -76,7 +77,7 @@ __all__ = [
 ]
 
 HALF_WAFER_CM = sensor("ld8").wafer_flat_to_flat_cm / 2  # 8.372 cm, same for both 8-inch wafers
-OCCUPANCIES = ("signal", "noise", "pileup")
+OCCUPANCIES = ("signal", "noise", "pileup", "pu200")
 _CHOICES = {"geometry": ("ld8", "hd8"), "particle": tuple(PARTICLES), "layers": ("odd", "all")}
 _CHOICES["occupancy"] = OCCUPANCIES
 _INTEGERS = {"events_per_energy": 1, "events_per_group": 1, "seed": 0}  # field: lowest value
@@ -204,7 +205,7 @@ def simulate_showers(
         _groups(config, energy_gev, n_events, rng), _model(config.geometry), rng,
         first_event_id=first_event_id, noise_mip=config.noise_mip,
         threshold_mip=config.threshold_mip, layers=layers,
-        signal_only=config.occupancy == "signal", add_deposits=pileup,
+        signal_only=config.occupancy in ("signal", "pu200"), add_deposits=pileup,
     )  # fmt: skip
 
 
@@ -260,6 +261,7 @@ def make_trigger_dataset(
         raise ConfigError(msg)
     setup = _model(config.geometry).setup
     layers = config.layer_numbers()
+    tc_unit = "MIP_T" if config.occupancy == "pu200" else "MIP"  # econt.md §8: ADC / cosh η
     metadata: dict[str, Any] = {
         "generator": "hgcal-ae parameterised EM showers, digitised, 48 TCs per module",
         "hgcal_ae_version": hgcal_ae.__version__,
@@ -267,7 +269,7 @@ def make_trigger_dataset(
         "detector": setup.describe(),
         "trigger_cell_map": {"sensor": setup.lattice.name, "n_tc": N_TRIGGER_CELLS},
         "layers": layers.tolist(),
-        "units": {"tc": "MIP", "cell_energy_gev_total": "GeV"},
+        "units": {"tc": tc_unit, "cell_energy_gev_total": "GeV"},
         "tc_lsb_mip": tc_lsb_mip(setup.lattice.name),
         "tc_lsb_note": "TC charges are in MIP; ECON-T 4E3M codes use tc_lsb_mip = 2^k/45 MIP "
         "(45 ADC per MIP, physics.md 2.2; HGCROC drops k = 1 (LD) / 3 (HD) LSBs, econt.md 2)",
@@ -276,6 +278,8 @@ def make_trigger_dataset(
             "noise": "plus noise-only cells of every wafer",
             "pileup": "plus noise and a pile-up-LIKE TOY (Poisson cells, exponential MIP); "
             "not CMS pile-up",
+            "pu200": "shower cells in MIP_T plus pile-up TCs parametrised on published 200-PU "
+            "occupancy (hgcal_ae.study.occupancy_pu200); not a CMS simulation",
         }[config.occupancy],
     }
     total = len(config.energies_gev) * config.events_per_energy
@@ -284,6 +288,8 @@ def make_trigger_dataset(
             batch = simulate_showers(config, energy, n, rng, first_event_id=first)
             total_gev = reconstruct_energy(batch, setup.stack.dedx_weight_mev)
             rows = module_trigger_cells(batch, setup, layers=layers)
+            if config.occupancy == "pu200":
+                rows = overlay_pu200(rows, setup, rng, seed=config.seed)[0]
             writer.append(rows.with_truth(cell_energy_gev_total=total_gev))
             if on_batch is not None:
                 on_batch(first + n, total)

@@ -33,9 +33,11 @@ from hgcal_ae.models.module_training import (
     train_module_autoencoder,
 )
 from hgcal_ae.plots.bandwidth import bandwidth_plot
+from hgcal_ae.plots.occupancy import occupancy_validation_plot
 from hgcal_ae.plots.study import emd_occupancy_plot, pareto_plot, trigger_cell_display
 from hgcal_ae.study.displays import compression_panels, display_layer, layer_positions
 from hgcal_ae.study.evaluate import evaluate_all
+from hgcal_ae.study.occupancy_pu200 import PUBLISHED, occupancy_validation
 from hgcal_ae.study.presets import PRESETS, StudyPreset, study_preset
 from hgcal_ae.study.report import (
     HGCAL_SI_MODULES,
@@ -188,6 +190,8 @@ class StudyReport(StudyTask):
     def output(self) -> dict[str, WholeTarget]:
         where = ("study", self.run_name, "report")
         targets = {f"pareto_{q}": self.local_target(*where, f"pareto_{q}.png") for q in QUANTITIES}
+        if self.occupancy == "pu200":  # the occupancy model's validation figure
+            targets["occupancy_pu200.png"] = self.local_target(*where, "occupancy_pu200.png")
         return targets | {name: self.local_target(*where, name) for name in REPORT_FILES}
 
     def run(self) -> None:
@@ -213,9 +217,14 @@ class StudyReport(StudyTask):
         bandwidth_plot(bandwidth, out["bandwidth.png"])
         self._event_display(rows, table, out["event_display.png"])
         emd_occupancy_plot(table, out["emd_vs_occupancy.png"], n_elinks=min(p.elinks))
+        validation = None
+        if self.occupancy == "pu200":
+            setup = detector_setup(p.geometry)
+            validation, samples = occupancy_validation(rows, setup, seed=p.seed)
+            occupancy_validation_plot(samples, validation, PUBLISHED, out["occupancy_pu200.png"])
         write_json(out["summary.json"], {
             "workflow": "study", "hgcal_ae_version": __version__, "preset": p.as_dict(),
-            "occupancy": self.occupancy,
+            "occupancy": self.occupancy, "occupancy_validation": validation,
             "n_test_events": evaluation["n_test_events"], "n_test_modules": evaluation["n_test_modules"],
             "smallest_latent_dim": smallest_latent_dim(table, p.resolution_tolerance),
             "smallest_latent_dim_by_shape": smallest_latent_dim_by_shape(table, p.shape_tolerance),
