@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from hgcal_ae.models.module_training import ModuleTrainingConfig, save_module_ae
 TINY = ModuleTrainingConfig(latent_dim=4, latent_bits=5, filters=4, quantised_weights=True)
 
 
-def tiny_model(seed: int = 0) -> ModuleAutoencoder:
+def _tiny_model(seed: int = 0) -> ModuleAutoencoder:
     """A module AE whose encoder weights are drawn over the whole 6-bit range [-1, 1): on the
     test modules its latent codes cover all 32 values, saturation at both ends included
     (a two-epoch training costs seconds and leaves latents dead)."""
@@ -31,10 +32,16 @@ def tiny_model(seed: int = 0) -> ModuleAutoencoder:
 
 @pytest.fixture(scope="session")
 def tiny_ae(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``model.pt`` of :func:`tiny_model`, written by ``save_module_ae``."""
+    """``model.pt`` of ``tiny_model()``, written by ``save_module_ae``."""
     path = tmp_path_factory.mktemp("tiny-ae") / "model.pt"
-    save_module_ae(path, tiny_model(), TINY, [])
+    save_module_ae(path, _tiny_model(), TINY, [])
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Callable[..., ModuleAutoencoder]:
+    """``tiny_model(seed=0)``: a module AE with 6-bit weights over their whole range."""
+    return _tiny_model
 
 
 @pytest.fixture(scope="session")
