@@ -8,6 +8,7 @@ Public API::
     pack_inputs(config, cells) -> (packed, kept)     # cells (N, 28, n_cells) [MIP]
     train_beamtest_ae(config, train_cells, val_cells, **run) -> BeamtestTraining
     decode_cells(model, cells) -> (N, 28, n_cells)   # decoded energies [MIP]
+    save_beamtest_ae(path, training) / load_beamtest_ae(path) -> model
 
 Two families, as issue 12 names them:
 
@@ -35,7 +36,10 @@ floats, counted in :meth:`BeamtestAEConfig.bits_per_code`.  Training is the shar
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Unpack
 
 import numpy as np
@@ -46,10 +50,10 @@ from torch import nn
 from hgcal_ae.detector.hexagons import sensor
 from hgcal_ae.detector.layers import N_LAYERS
 from hgcal_ae.detector.sensor_image import sensor_image
-from hgcal_ae.errors import ConfigError
+from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.autoencoders import check_latent_dim
 from hgcal_ae.models.quantisation import MAX_BITS, quantise_unsigned
-from hgcal_ae.models.training import EpochRecord, RunOptions, fit, seeded_model
+from hgcal_ae.models.training import EpochRecord, RunOptions, fit, save_torch, seeded_model
 
 __all__ = [
     "FAMILIES",
@@ -60,7 +64,9 @@ __all__ = [
     "ShowerAutoencoder",
     "build_beamtest_ae",
     "decode_cells",
+    "load_beamtest_ae",
     "pack_inputs",
+    "save_beamtest_ae",
     "train_beamtest_ae",
 ]
 
@@ -347,3 +353,31 @@ def decode_cells(model: LayerAutoencoder | ShowerAutoencoder, cells: npt.ArrayLi
     else:
         out[kept] = decoded.reshape(-1, N_LAYERS, config.n_cells)
     return out
+
+
+def save_beamtest_ae(path: str | os.PathLike[str], training: BeamtestTraining) -> Path:
+    """Write a trained beam-test AE (``model.pt``: settings, weights, history), atomically."""
+    payload = {
+        "config": dataclasses.asdict(training.config),
+        "state_dict": {k: v.cpu() for k, v in training.model.state_dict().items()},
+        "history": [dataclasses.asdict(r) for r in training.history],
+    }
+    return save_torch(Path(path), payload)
+
+
+def load_beamtest_ae(path: str | os.PathLike[str]) -> LayerAutoencoder | ShowerAutoencoder:
+    """Load a beam-test AE written by :func:`save_beamtest_ae`, on the CPU, in eval mode.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, truncated or not a beam-test AE file.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+        model = build_beamtest_ae(BeamtestAEConfig(**payload["config"]))
+        model.load_state_dict(payload["state_dict"])
+    except (OSError, KeyError, RuntimeError, EOFError, TypeError, ValueError) as exc:
+        msg = f"cannot load beam-test autoencoder {str(path)!r} ({type(exc).__name__}: {exc}); expected a model.pt written by the beam-test study: delete it and run again"
+        raise DataError(msg) from exc
+    return model.eval()

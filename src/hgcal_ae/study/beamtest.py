@@ -4,7 +4,8 @@ Public API::
 
     BeamtestStudyConfig(...)                          # what the study scans and how it judges
     load_events(paths) -> BeamtestData               # events files -> events and cells
-    train_and_evaluate(data, config, family, latent_dim, *, checkpoint, on_epoch) -> (model, entry)
+    check_split(true_energy_gev, config) -> (train, validation, test)
+    train_and_evaluate(data, config, family, latent_dim, *, checkpoint, on_epoch) -> (training, entry)
     answers(entries, config) -> dict                 # smallest latent dim per family
     beamtest_summary(entries, data, config, ...) -> dict
 
@@ -36,8 +37,7 @@ from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.beamtest_ae import (
     FAMILIES,
     BeamtestAEConfig,
-    LayerAutoencoder,
-    ShowerAutoencoder,
+    BeamtestTraining,
     decode_cells,
     train_beamtest_ae,
 )
@@ -51,6 +51,7 @@ __all__ = [
     "BeamtestStudyConfig",
     "answers",
     "beamtest_summary",
+    "check_split",
     "load_events",
     "train_and_evaluate",
 ]
@@ -153,22 +154,27 @@ class BeamtestData:
             If a split would hold no event, or a beam energy fewer than
             :data:`MIN_TEST_EVENTS` test events (the quality measures' minimum).
         """
-        parts = split_events(self.batch.n_events, config.fractions, seed=config.seed)
-        energy = self.batch.true_energy_gev
-        values, counts = np.unique(energy[parts[2]], return_counts=True)
-        short = {
-            float(e): int(np.sum(values == e) and counts[values == e].sum())
-            for e in np.unique(energy)
-        }
-        low = {e: n for e, n in short.items() if n < MIN_TEST_EVENTS}
-        if low:
-            e, n = min(low.items())
+        return check_split(self.batch.true_energy_gev, config)
+
+
+def check_split(
+    true_energy_gev: npt.ArrayLike, config: BeamtestStudyConfig
+) -> tuple[npt.NDArray[np.int64], ...]:
+    """The split of events of these beam energies, checked (see :meth:`BeamtestData.split`).
+
+    Needs only the events' energies, so a command can check its options before any run.
+    """
+    energy = np.asarray(true_energy_gev, dtype=np.float64)
+    parts = split_events(energy.size, config.fractions, seed=config.seed)
+    for e in np.unique(energy):
+        n_test = int(np.sum(energy[parts[2]] == e))
+        if n_test < MIN_TEST_EVENTS:
             msg = (
-                f"beam energy {e:g} GeV has {n} test events of {int(np.sum(energy == e))}; "
+                f"beam energy {e:g} GeV has {n_test} test events of {int(np.sum(energy == e))}; "
                 f"expected at least {MIN_TEST_EVENTS} per energy: give more events"
             )
             raise ConfigError(msg)
-        return parts
+    return parts
 
 
 def load_events(paths: Sequence[str | os.PathLike[str]]) -> BeamtestData:
@@ -212,10 +218,10 @@ def train_and_evaluate(
     *,
     checkpoint: Path | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
-) -> tuple[LayerAutoencoder | ShowerAutoencoder, dict[str, Any]]:
+) -> tuple[BeamtestTraining, dict[str, Any]]:
     """Train one autoencoder on the training events and judge it on the test events.
 
-    Returns the trained model and its summary entry (configuration, bits, training
+    Returns the training (model, history) and the model's summary entry (configuration, bits, training
     history, quality per energy and the fits, worst values, whether it meets the criterion).
     """
     model_config = config.model_config(family, latent_dim)
@@ -263,7 +269,7 @@ def train_and_evaluate(
         "worst": worst_values,
         "meets_criterion": _meets(worst_values, config),
     }
-    return training.model, entry
+    return training, entry
 
 
 def _meets(values: dict[str, float], config: BeamtestStudyConfig) -> bool:
