@@ -1,0 +1,160 @@
+"""``hgcal-ae beamtest`` end to end on a ROOT file in the 2018 ntuple layout, and its bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import awkward as ak
+import h5py
+import numpy as np
+import pytest
+import uproot
+
+from hgcal_ae.cli import main
+from hgcal_ae.datasets.events import read_events, write_events
+from hgcal_ae.datasets.root_ingest import ROOT_TREE
+from hgcal_ae.simulation.run import shower_model, simulate_batch
+from hgcal_ae.simulation.showers import BeamConfig
+
+ENERGIES = (20.0, 100.0, 300.0)
+TINY = [
+    "--latent-dims",
+    "2",
+    "--epochs-per-layer",
+    "1",
+    "--epochs-per-shower",
+    "1",
+    "--emd-events",
+    "2",
+]
+
+
+def _simulated(n_per_energy: int):
+    groups = [(BeamConfig(particle="e+", energy_gev=e), n_per_energy) for e in ENERGIES]
+    return simulate_batch(groups, shower_model("tb2018"), np.random.default_rng(5))
+
+
+def write_2018_ntuple(path: Path, n_per_energy: int, tree: str = ROOT_TREE) -> Path:
+    """Simulated showers written as the rechitntupler's TTree: one entry per event, jagged hits
+    (layer, x, y, z, energy in MIP), the event number and the beam energy; plus CE-H hits
+    (layer 30) that the ingest drops."""
+    batch = _simulated(n_per_energy)
+    counts = batch.hits_per_event()
+    extra = np.ones(batch.n_events, dtype=np.int64)  # one hadronic-section hit per event
+
+    def jagged(values: np.ndarray, hadronic: float) -> ak.Array:
+        per_event = ak.unflatten(values, counts)
+        return ak.concatenate(
+            [per_event, ak.unflatten(np.full(batch.n_events, hadronic, values.dtype), extra)],
+            axis=1,
+        )
+
+    data = {
+        "event": batch.event_id.astype(np.int32),
+        "beamEnergy": batch.true_energy_gev.astype(np.float32),
+        "rechit_layer": jagged(batch.layer.astype(np.int32), 30),
+        "rechit_x": jagged(batch.x_cm, 0.0),
+        "rechit_y": jagged(batch.y_cm, 0.0),
+        "rechit_z": jagged(batch.z_cm, 60.0),
+        "rechit_energy": jagged(batch.energy_mip, 5.0),
+    }
+    types = {k: (v.type.content if isinstance(v, ak.Array) else v.dtype) for k, v in data.items()}
+    with uproot.recreate(path) as file:
+        file.mktree(tree, types, counter_name=lambda _: "NRechits").extend(data)
+    return path
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str], *expected: str) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("hgcal-ae: error:")]
+    assert len(errors) == 1 and err[-1] == errors[0], err
+    for text in expected:
+        assert text in errors[0], errors[0]
+    return errors[0]
+
+
+def test_root_file_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_2018_ntuple(tmp_path / "run2018.root", 60)
+    out = tmp_path / "out"
+    assert main(["beamtest", "--root", str(root), *TINY, "--quiet", "--output-dir", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "events: 180 at 20, 100, 300 GeV" in printed and "per_shower:" in printed
+    folder = out / "beamtest" / "run2018"
+    assert (folder / "events.h5").is_file()  # the ingest, beside the study
+    summary = json.loads((folder / "ae" / "summary.json").read_text())
+    assert summary["source"]["kind"] == "root" and summary["events"]["n_events"] == 180
+    assert summary["events"]["n_hits_off_sensor"] == 0  # every CE-E hit located on a cell
+    assert [m["family"] for m in summary["models"]] == ["per_layer", "per_shower"]
+    for name in ("pareto", "profiles_per_layer", "event_display_per_shower"):
+        assert Path(summary["outputs"][name]).read_bytes()[:4] == b"\x89PNG"
+    batch, _ = read_events(folder / "events.h5")
+    assert set(np.unique(batch.layer)) <= set(range(1, 29))  # CE-H hits dropped
+
+
+@pytest.fixture
+def events_file(tmp_path: Path) -> Path:
+    from hgcal_ae.simulation.run import shower_model as model_of
+
+    return write_events(
+        tmp_path / "events.h5", _simulated(4), {"detector": model_of("tb2018").setup.describe()}
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--latent-dims", "0"], ("latent dim must be in 1..109", "got 0")),
+        (
+            ["--latent-dims", "110", "--families", "per_layer"],
+            ("latent dim must be in 1..109", "got 110"),
+        ),
+        (
+            ["--energies", "20", "--events", "1"],
+            ("1 events give no validation event", "at least one per split"),
+        ),
+        (["--events", "20"], ("test events of 20", "at least 10 per energy")),
+    ],
+)
+def test_bad_options_are_one_line_and_no_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: tuple[str, ...]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["beamtest", *argv, "--output-dir", str(out)]) == 2
+    _one_error_line(capsys, *expected)
+    assert not out.exists()
+
+
+def test_eight_inch_events_file_is_refused(
+    tmp_path: Path, events_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch, metadata = read_events(events_file)
+    detector = {**metadata["detector"], "geometry": "hd8", "sensor": "hd8", "wafers_per_layer": 7}
+    path = write_events(tmp_path / "hd8.h5", batch, {"detector": detector})
+    out = tmp_path / "out"
+    assert main(["beamtest", "--events-file", str(path), "--output-dir", str(out)]) == 1
+    _one_error_line(capsys, "sensor 'hd8'", "expected the beam-test sensor 'tb2018_6inch'")
+    assert not out.exists()
+
+
+def test_misnamed_field_is_refused(
+    tmp_path: Path, events_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with h5py.File(events_file, "r+") as f:
+        f.move("hits/layer", "hits/layers")
+    out = tmp_path / "out"
+    assert main(["beamtest", "--events-file", str(events_file), "--output-dir", str(out)]) == 1
+    _one_error_line(capsys, "layer")
+    assert not out.exists()
+
+
+def test_root_file_without_the_tree_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "other.root"
+    with uproot.recreate(root) as file:
+        file["something/else"] = {"x": np.arange(3)}
+    out = tmp_path / "out"
+    assert main(["beamtest", "--root", str(root), "--quiet", "--output-dir", str(out)]) == 1
+    _one_error_line(capsys, "rechitntupler/hits", "other.root")
+    assert not out.exists()
