@@ -27,6 +27,11 @@ def add_parsers(sub: Any) -> None:
         "--preset", default="default", help="smoke (~1 min), default (<= 15 min on 2 cores) or full"
     )
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
+    p.add_argument(
+        "--quantised-weights", action="store_true",
+        help="train the module AEs with 6-bit encoder weights, the on-chip format that "
+        "`hgcal-ae export` reproduces exactly; outputs go to <preset>_qw",
+    )  # fmt: skip
     add_occupancy_option(p)
     add_run_options(p)
     add_batch_options(p)
@@ -70,7 +75,7 @@ def _study(args: argparse.Namespace) -> int:
     from hgcal_ae.study.report import answer_text
     from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
 
-    common = study_parameters(args)
+    common = {**study_parameters(args), "quantised_weights": args.quantised_weights}
     batch = batch_parameters(args)
     report = StudyReport(**common)
     if batch:  # the grid as a law workflow (local or batch jobs) first, then the rest here

@@ -38,6 +38,7 @@ class StudyPreset:
     elinks: tuple[int, ...] = (2, 3, 4, 5)
     loss: str = "telescope"
     decoder_head: str = "softmax"  # see hgcal_ae.models.module_ae
+    quantised_weights: bool = False  # 6-bit encoder weights (`study --quantised-weights`)
     batch_size: int = 128  # smaller than Ecoder's 500: this data set has ~10^4, not 10^6, modules
     learning_rate: float = 3e-3
     thresholds_mip: tuple[float, ...] = (1.35, 2.0)  # Threshold-Sum thresholds (econt.md §6)
@@ -80,7 +81,7 @@ class StudyPreset:
         return ModuleTrainingConfig(
             latent_dim=latent_dim, latent_bits=latent_bits, loss=self.loss, epochs=self.epochs,
             batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
-            decoder_head=self.decoder_head,
+            decoder_head=self.decoder_head, quantised_weights=self.quantised_weights,
         )  # fmt: skip
 
     def grouping_config(self) -> GroupingConfig:

@@ -13,6 +13,7 @@ loads its inputs, calls :mod:`hgcal_ae.study` (and :mod:`hgcal_ae.plots`) and wr
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,18 +72,25 @@ class StudyTask(HgcalTask):
         choices=list(OCCUPANCIES), default="signal",
         description="module occupancy of the trigger data (TriggerDatasetConfig.occupancy)",
     )  # fmt: skip
+    quantised_weights = luigi.BoolParameter(
+        default=False,
+        description="train the module AEs with 6-bit encoder weights (on-chip format)",
+    )
 
     @property
     def run_name(self) -> str:
-        """``<preset>``, or ``<preset>_<occupancy>`` for noise or toy pile-up occupancy."""
-        return self.preset if self.occupancy == "signal" else f"{self.preset}_{self.occupancy}"
+        """``<preset>``, or ``<preset>_<occupancy>`` for noise or toy pile-up occupancy;
+        ``_qw`` appended when the AEs have quantisation-aware weights."""
+        name = self.preset if self.occupancy == "signal" else f"{self.preset}_{self.occupancy}"
+        return f"{name}_qw" if self.quantised_weights else name
 
     @property
     def study_dir(self) -> Path:
         return self.root / "study" / self.run_name
 
     def spec(self) -> StudyPreset:
-        return study_preset(self.preset)
+        preset = study_preset(self.preset)
+        return replace(preset, quantised_weights=True) if self.quantised_weights else preset
 
     def rows(self, target: luigi.LocalTarget) -> ModuleRows:
         """The module rows of the trigger-cell file ``target``."""
