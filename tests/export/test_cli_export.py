@@ -89,7 +89,8 @@ def test_a_failed_verification_exits_1_naming_the_count(tiny_model, tmp_path, ca
     )
     line = _error_line(capsys)
     assert (
-        "the exported weights encoder differs from PyTorch" in line and "quantised weights" in line
+        "the exported weights encoder differs from PyTorch" in line
+        and "--quantised-weights" in line
     )
     assert not json.loads((out / "weights" / "summary.json").read_text())["verification"]["passed"]
 

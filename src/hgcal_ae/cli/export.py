@@ -70,7 +70,8 @@ def _export(args: argparse.Namespace) -> int:
         hint = (
             ""
             if summary["quantised_weights"]
-            else "; float weights are not exact in fixed point: train with quantised weights"
+            else "; a model with float weights is not exact (sums rounded in another order or to "
+            "fewer bits): train it with `hgcal-ae study --quantised-weights`"
         )
         print(f"hgcal-ae: error: the exported {args.fmt} encoder differs from PyTorch ({check['codes_differing']} codes); see {summary['output']}/summary.json{hint}", file=sys.stderr)  # fmt: skip
         return 1
