@@ -334,6 +334,8 @@ def small_runs(runs, tmp_path_factory):
         "200",
     )
     _cli(out, "validate-simulation", "--energies", "20,50,100", "--events", "20")
+    _cli(out, "beamtest", "--energies", "20,100,300", "--events", "50", "--latent-dims", "2",
+         "--epochs-per-layer", "1", "--epochs-per-shower", "1", "--emd-events", "2")  # fmt: skip
     py = [sys.executable]
     scripts = {
         "emd": ["--modules", "100", "--repeats", "1", "--warm-cache"],
@@ -363,6 +365,9 @@ def small_runs(runs, tmp_path_factory):
     )
     sources["validation"] = RunSource(
         out / "validation/tb2018/e+_n20_seed0/summary.json", "val", "val"
+    )
+    sources["beamtest"] = RunSource(
+        out / "beamtest/sim_e+_n50_seed0/ae/summary.json", "beamtest", "beamtest"
     )
     return out, sources
 

@@ -16,6 +16,7 @@ from hgcal_ae.datasets.events import read_events, write_events
 from hgcal_ae.datasets.root_ingest import ROOT_TREE
 from hgcal_ae.simulation.run import shower_model, simulate_batch
 from hgcal_ae.simulation.showers import BeamConfig
+from hgcal_ae.study.pages import RunSource, plan_pages
 
 ENERGIES = (20.0, 100.0, 300.0)
 TINY = [
@@ -90,6 +91,20 @@ def test_root_file_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
         assert Path(summary["outputs"][name]).read_bytes()[:4] == b"\x89PNG"
     batch, _ = read_events(folder / "events.h5")
     assert set(np.unique(batch.layer)) <= set(range(1, 29))  # CE-H hits dropped
+    # the docs block renders from this run's summary, with its figures
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = docs / "beamtest.md"
+    page.write_text(
+        "# x\n\n<!-- begin generated: beamtest-results -->\n<!-- end generated: beamtest-results -->\n"
+    )
+    source = RunSource(
+        folder / "ae" / "summary.json", "beamtest/run2018/ae/summary.json", "hgcal-ae beamtest"
+    )
+    plan_pages([page], {"beamtest": source}, docs / "images", tmp_path).write()
+    text = page.read_text()
+    assert "**Criterion:** at every beam energy" in text and "| per shower | 2 | 32 |" in text
+    assert (docs / "images" / "beamtest_pareto.png").is_file()
 
 
 @pytest.fixture

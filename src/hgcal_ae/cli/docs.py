@@ -42,6 +42,7 @@ def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, An
     """The runs the pages show, by source key: their summary files and commands."""
     from hgcal_ae.study.pages import RunSource
     from hgcal_ae.study.presets import study_preset
+    from hgcal_ae.workflows.beamtest import BeamtestStudy
     from hgcal_ae.workflows.merging import MergingReport
     from hgcal_ae.workflows.mnist import LatentScan, MnistExample
     from hgcal_ae.workflows.simulation import ValidateSimulation
@@ -64,6 +65,7 @@ def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, An
                        "python validation/validate_simulation.py --output-dir $OUTPUT_DIR"),
         "cuda": (out / "cuda" / "summary.json",
                  "python validation/check_cuda.py --output-dir $OUTPUT_DIR/cuda"),
+        "beamtest": (BeamtestStudy(**root).output()["summary"].path, "hgcal-ae beamtest"),
     }  # fmt: skip
     for bench in ("emd", "simulation", "mnist_workflow", "study"):
         paths[f"bench_{bench}"] = (

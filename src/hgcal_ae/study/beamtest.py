@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hgcal_ae import __version__
 from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.datasets.events import read_events
 from hgcal_ae.datasets.splits import DEFAULT_FRACTIONS
@@ -331,6 +332,7 @@ def beamtest_summary(
     train, val, test = data.split(config)
     return {
         "workflow": "beamtest",
+        "hgcal_ae_version": __version__,
         "source": source,
         "events": {
             "n_events": data.batch.n_events,

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from hgcal_ae.atomic import atomic_path
 from hgcal_ae.errors import DataError
+from hgcal_ae.study import page_beamtest as beamtest
 from hgcal_ae.study import page_code as code
 from hgcal_ae.study import page_runs as runs
 from hgcal_ae.study import page_studies as studies
@@ -78,6 +79,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "readme-merging": ("merging", studies.readme_merging),
     "readme-mnist": ("mnist_scan", runs.readme_mnist),
     "readme-simulation": ("validation", runs.readme_simulation),
+    "beamtest-results": ("beamtest", beamtest.beamtest_results),
 }
 
 #: Blocks rendered from the package's code.
