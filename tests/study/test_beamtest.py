@@ -16,7 +16,7 @@ from hgcal_ae.simulation.run import simulate_to_file
 from hgcal_ae.simulation.showers import BeamConfig
 from hgcal_ae.study.beamtest import BeamtestStudyConfig, answers, load_events, train_and_evaluate
 from hgcal_ae.study.beamtest_data import cells_to_events, event_cells
-from hgcal_ae.study.beamtest_quality import cell_emd_per_layer
+from hgcal_ae.study.beamtest_quality import cell_emd_per_layer, compare_energy
 
 ENERGIES = (20, 100, 300)
 
@@ -132,3 +132,21 @@ def test_study_trains_decodes_and_judges_both_families(events_files: list[Path])
         ans = result[family]
         assert ans["smallest_latent_dim"] in (None, 4)
         assert ("breaks" in ans) == (ans["smallest_latent_dim"] is None)
+
+
+def test_paired_energy_error_measures_the_compression_not_the_fit(events_files: list[Path]) -> None:
+    """A decoder that scales every event by 1.1 keeps σ/E (ratio 1) yet errs by 10 % per event;
+    one that gives every event the same energy has a paired error equal to the spread."""
+    batch, metadata = read_events(events_files[0])
+    cells, _ = event_cells(batch, metadata, "f")
+    stack = ce_e_stack()
+    original = cells_to_events(cells, batch, 0.0, stack)
+    entry, po, _ = compare_energy(original, cells_to_events(1.1 * cells, batch, 0.0, stack),
+                                  cells, 1.1 * cells, stack, 20.0, 0)  # fmt: skip
+    assert entry["resolution_ratio"] == pytest.approx(1.0, abs=1e-6)
+    assert entry["energy_shift_rms"] == pytest.approx(0.1, rel=1e-6)
+    assert entry["resolution_degradation"] == pytest.approx(
+        np.sqrt(1 + (0.1 / po.rel_sigma) ** 2) - 1
+    )
+    assert entry["shower_max_shift_rms_x0"] == pytest.approx(0.0, abs=1e-6)  # float32 hits
+    assert entry["barycentre_shift_rms_mm"] == pytest.approx(0.0, abs=1e-4)

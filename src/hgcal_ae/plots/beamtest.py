@@ -100,7 +100,7 @@ def beamtest_profiles(path: str | os.PathLike[str], entry: dict[str, Any]) -> Pa
 def beamtest_pareto(path: str | os.PathLike[str], entries: Sequence[dict[str, Any]]) -> Path:
     """Bits per event against quality (worst energy) for every model; one panel per measure."""
     measures = (
-        ("resolution_deviation", "|σ/E ratio − 1| (worst energy)", 100.0, "%"),
+        ("resolution_deviation", "σ/E degradation (worst energy)", 100.0, "%"),
         ("shower_max_shift_rms_x0", "shower-max shift RMS [X0]", 1.0, ""),
         ("barycentre_shift_rms_mm", "barycentre shift RMS [mm]", 1.0, ""),
     )

@@ -31,7 +31,7 @@ def _answer(family: str, a: Doc) -> dict[str, Any]:
         return {"f": family, "d": f"{dim:g}", "b": a["bits_per_event"].number(), "w": "—"}
     b = a["breaks"]
     where = (
-        f"at latent {b['latent_dim'].integer()}: σ/E off by {100 * b['resolution_deviation'].number():.1f} %, "
+        f"at latent {b['latent_dim'].integer()}: σ/E degraded by {100 * b['resolution_deviation'].number():.1f} %, "
         f"shower max {b['shower_max_shift_rms_x0'].number():.2f} X0, "
         f"barycentre {b['barycentre_shift_rms_mm'].number():.2f} mm (RMS)"
     )
@@ -78,7 +78,7 @@ def beamtest_results(ctx: BlockContext) -> Rendered:
         + "\n"
         + markdown_table(scan, (
             ("f", "family"), ("d", "latent dim"), ("bits", "bits per event", "{:.0f}"),
-            ("res", "σ/E off by [%]", "{:.2f}"), ("tmax", "shower-max shift RMS [X0]", "{:.3f}"),
+            ("res", "σ/E degraded by [%]", "{:.2f}"), ("tmax", "shower-max shift RMS [X0]", "{:.3f}"),
             ("bary", "barycentre shift RMS [mm]", "{:.2f}"), ("emd", "cell EMD [cm]", "{:.2f}"),
             ("ok", "meets"), ("s", "training [s]", "{:.0f}"),
         ))
