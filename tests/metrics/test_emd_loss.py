@@ -87,3 +87,32 @@ def test_image_loss_is_the_mean_emd() -> None:
 def test_bad_shapes_name_them() -> None:
     with pytest.raises(ConfigError, match=r"\(N, 48\).*\(3, 47\)"):
         exact_emd(torch.ones(3, 47), torch.ones(3, 47))
+
+
+def test_finetune_with_exact_emd_lowers_the_emd(tmp_path) -> None:
+    """The training hook: telescope epochs, then exact-EMD epochs from the same model."""
+    from hgcal_ae.models.module_training import (
+        ModuleTrainingConfig,
+        decode_shapes,
+        train_module_autoencoder,
+    )
+
+    rng = np.random.default_rng(4)
+    tc = rng.exponential(2.0, (300, 48)) * (rng.random((300, 48)) < 0.15)
+    tc[np.arange(300), rng.integers(0, 48, 300)] += 3.0
+    base = ModuleTrainingConfig(latent_dim=4, latent_bits=3, epochs=1, batch_size=100,
+                                learning_rate=3e-3, finetune_epochs=0)  # fmt: skip
+    with pytest.raises(ConfigError, match="finetune_loss"):
+        train_module_autoencoder(base.__class__(**{**base.__dict__, "finetune_epochs": 1}), tc, tc)
+    first, _ = train_module_autoencoder(base, tc[:200], tc[200:])
+    tuned_config = base.__class__(**{**base.__dict__, "finetune_epochs": 2,
+                                     "finetune_learning_rate": 3e-3})  # fmt: skip
+    checkpoint = tmp_path / "checkpoint.pt"
+    tuned, result = train_module_autoencoder(
+        tuned_config, tc[:200], tc[200:], finetune_loss=exact_emd_image_loss, checkpoint=checkpoint
+    )
+    assert [r.epoch for r in result.history] == [1, 2, 3]
+    assert (tmp_path / "finetune_checkpoint.pt").is_file()
+    before = emd(tc[200:], decode_shapes(first, tc[200:])).mean()
+    after = emd(tc[200:], decode_shapes(tuned, tc[200:])).mean()
+    assert after < before

@@ -116,6 +116,17 @@ def _dual_rows(
             _potential(a[r], b[r], dist, ws, grad[r])
 
 
+@njit(cache=True)
+def _dual_rows_serial(
+    a: FloatArray, b: FloatArray, dist: FloatArray, out: FloatArray, grad: FloatArray
+) -> None:
+    # a training batch (~10^2 rows): on the calling thread, clear of torch's own threads
+    ws = _workspace()
+    for r in range(a.shape[0]):
+        out[r] = _emd_row(a[r], b[r], dist, ws)
+        _potential(a[r], b[r], dist, ws, grad[r])
+
+
 def _distance(coords: npt.ArrayLike | None) -> FloatArray:
     xy = default_tc_coords() if coords is None else np.asarray(coords, dtype=np.float64)
     if xy.shape != (N_TC, 2) or not np.isfinite(xy).all():
@@ -169,9 +180,7 @@ class ExactEMD(torch.autograd.Function):
         b = q.detach().to("cpu", torch.float64).numpy()
         out = np.empty(a.shape[0])
         grad = np.empty_like(a)
-        if out.size:
-            a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-            _dual_rows(a, b, dist, out, grad, min(out.size, 8 * numba.get_num_threads()))
+        _dual_rows_serial(np.ascontiguousarray(a), np.ascontiguousarray(b), dist, out, grad)
         ctx.save_for_backward(torch.from_numpy(grad).to(q.device, q.dtype))
         return torch.from_numpy(out).to(q.device, q.dtype)
 

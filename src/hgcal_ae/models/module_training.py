@@ -30,6 +30,7 @@ import numpy.typing as npt
 import torch
 
 from hgcal_ae.errors import ConfigError, DataError
+from hgcal_ae.models.losses import Loss
 from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder
 from hgcal_ae.models.module_losses import module_loss
 from hgcal_ae.models.training import (
@@ -70,15 +71,23 @@ class ModuleTrainingConfig(ModuleAEConfig):
     batch_size: int = 500  # Ecoder's batch size (econt.md §3)
     learning_rate: float = 1e-3
     seed: int = 0
+    # after ``epochs`` with ``loss``, this many epochs with the loss the caller passes as
+    # ``finetune_loss`` to train_module_autoencoder (the exact EMD, metrics.emd_loss)
+    finetune_epochs: int = 0
+    finetune_learning_rate: float = 3e-4
 
     def __post_init__(self) -> None:
         self.ae_config()  # validates the architecture (a subclass's too, e.g. n_border)
         module_loss(self.loss)
-        for name in ("epochs", "batch_size"):
+        for name, low in (("epochs", 1), ("batch_size", 1), ("finetune_epochs", 0)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                msg = f"{name} must be a positive integer, got {value!r}"
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                kind = "a positive integer" if low else "an integer >= 0"
+                msg = f"{name} must be {kind}, got {value!r}"
                 raise ConfigError(msg)
+        if not self.finetune_learning_rate > 0:
+            msg = f"finetune_learning_rate must be positive, got {self.finetune_learning_rate!r}"
+            raise ConfigError(msg)
 
     def ae_config(self) -> ModuleAEConfig:
         """The architecture alone."""
@@ -123,13 +132,21 @@ def train_module_autoencoder(
     config: ModuleTrainingConfig,
     train_tc: npt.ArrayLike,
     val_tc: npt.ArrayLike,
+    *,
+    finetune_loss: Loss | None = None,
     **run: Unpack[RunOptions],
 ) -> tuple[ModuleAutoencoder, LoopResult]:
     """Train a module AE on TC charges ``(N, 48)`` (empty modules are left out, as in Ecoder).
 
     ``run``: ``device``, ``checkpoint``, ``on_epoch``, ``progress``
-    (:class:`~hgcal_ae.models.training.RunOptions`).
+    (:class:`~hgcal_ae.models.training.RunOptions`).  With ``config.finetune_epochs`` > 0 the
+    trained model is then fine-tuned with ``finetune_loss(y, y_hat)`` (a loss of a higher
+    stage, injected: models do not import metrics) at ``config.finetune_learning_rate``; its
+    checkpoint is ``finetune_<checkpoint name>``, its epochs follow the first ones in the history.
     """
+    if config.finetune_epochs and finetune_loss is None:
+        msg = f"finetune_epochs={config.finetune_epochs} needs the finetune_loss callable (e.g. hgcal_ae.metrics.emd_loss.exact_emd_image_loss)"
+        raise ConfigError(msg)
     loss_fn = module_loss(config.loss)
     train_img, train_scale = module_inputs(train_tc)
     val_img, val_scale = module_inputs(val_tc)
@@ -137,7 +154,7 @@ def train_module_autoencoder(
     if len(train_img) == 0 or len(val_img) == 0:
         msg = "module-AE training needs non-empty modules in both the training and validation sets"
         raise ConfigError(msg)
-    return train_rows(
+    model, result = train_rows(
         lambda: ModuleAutoencoder(config.ae_config()),
         config,
         train_img,
@@ -145,6 +162,22 @@ def train_module_autoencoder(
         lambda m, batch: loss_fn(batch, m(batch)),
         **run,
     )
+    if not config.finetune_epochs or finetune_loss is None:
+        return model, result
+    stage = dataclasses.replace(
+        config, epochs=config.finetune_epochs, learning_rate=config.finetune_learning_rate
+    )
+    checkpoint = run.get("checkpoint")
+    if checkpoint is not None:
+        run["checkpoint"] = checkpoint.with_name(f"finetune_{checkpoint.name}")
+    tuned, second = train_rows(
+        lambda: model, stage, train_img, val_img, lambda m, b: finetune_loss(b, m(b)), **run
+    )
+    offset = len(result.history)
+    history = result.history + [
+        dataclasses.replace(r, epoch=r.epoch + offset) for r in second.history
+    ]
+    return tuned, dataclasses.replace(second, history=history)
 
 
 @torch.no_grad()
