@@ -19,16 +19,8 @@ from hgcal_ae.simulation.showers import BeamConfig
 from hgcal_ae.study.pages import RunSource, plan_pages
 
 ENERGIES = (20.0, 100.0, 300.0)
-TINY = [
-    "--latent-dims",
-    "2",
-    "--epochs-per-layer",
-    "1",
-    "--epochs-per-shower",
-    "1",
-    "--emd-events",
-    "2",
-]
+TINY = ["--latent-dims", "2", "--epochs-per-shower", "1", "--emd-events", "2"]
+TINY += ["--families", "per_shower"]  # the per-layer family: tests/study/test_beamtest.py
 
 
 def _simulated(n_per_energy: int):
@@ -86,8 +78,8 @@ def test_root_file_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     summary = json.loads((folder / "ae" / "summary.json").read_text())
     assert summary["source"]["kind"] == "root" and summary["events"]["n_events"] == 180
     assert summary["events"]["n_hits_off_sensor"] == 0  # every CE-E hit located on a cell
-    assert [m["family"] for m in summary["models"]] == ["per_layer", "per_shower"]
-    for name in ("pareto", "profiles_per_layer", "event_display_per_shower"):
+    assert [m["family"] for m in summary["models"]] == ["per_shower"]  # per layer: test_beamtest
+    for name in ("pareto", "profiles_per_shower", "event_display_per_shower"):
         assert Path(summary["outputs"][name]).read_bytes()[:4] == b"\x89PNG"
     batch, _ = read_events(folder / "events.h5")
     assert set(np.unique(batch.layer)) <= set(range(1, 29))  # CE-H hits dropped
