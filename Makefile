@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: help setup demo mnist test test-all lint format bench validate docs clean
+.PHONY: help setup demo mnist test test-all test-slurm lint format bench validate docs clean
 
 help:
 	@echo "make setup     create $(VENV) and install hgcal-ae with its dev tools"
@@ -14,6 +14,7 @@ help:
 	@echo "make mnist     the MNIST autoencoder example (latent dim 28)"
 	@echo "make test      run the test suite (creates $(VENV) if needed)"
 	@echo "make test-all  also the tests marked slow"
+	@echo "make test-slurm  the AE grid as law jobs on a real one-node Slurm (installs slurm-wlm + munge as root)"
 	@echo "make lint      what CI checks besides the tests: ruff check, ruff format --check, mypy, lint-imports"
 	@echo "make bench     run the benchmarks in benchmarks/"
 	@echo "make validate  validate the shower simulation against the 2018 targets (a few minutes)"
@@ -45,6 +46,19 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest -m ""
+
+# A real Slurm on localhost (munged, slurmctld, slurmd from a generated config; see
+# tests/workflows/test_slurm.py).  Debian's packages are installed here when missing and we
+# are root; otherwise the tests skip and say why.
+test-slurm: $(STAMP)
+	@if ! command -v sbatch >/dev/null || ! command -v munged >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing slurm-wlm and munge (Debian)"; \
+			(apt-get update -qq && apt-get install -y -qq slurm-wlm munge) >/dev/null 2>&1 \
+			|| echo "make test-slurm: apt-get could not install slurm-wlm and munge"; \
+		else echo "make test-slurm: slurm-wlm and munge are missing and we are not root with apt-get"; fi; \
+	fi
+	$(PY) -m pytest -m slurm tests/workflows/test_slurm.py
 
 # Every check runs, and the target fails if any failed (so one red check does not hide the next).
 lint: $(STAMP)

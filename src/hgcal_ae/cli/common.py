@@ -7,11 +7,14 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import luigi
 
 from hgcal_ae.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from hgcal_ae.workflows.grid import TrainGrid
 
 __all__ = [
     "add_run_options",
@@ -70,6 +73,54 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_batch_options(p: argparse.ArgumentParser) -> None:
+    """``--workflow`` and its settings: the autoencoder grid as a law workflow."""
+    g = p.add_argument_group("batch jobs (the autoencoder grid as a law workflow)")
+    g.add_argument(
+        "--workflow",
+        default=None,
+        help="train the grid's autoencoders as law's local workflow or as batch jobs: local, "
+        "slurm or htcondor (default: plain luigi tasks on this machine)",
+    )
+    g.add_argument(
+        "--tasks-per-job", type=int, default=1, help="grid points per batch job (default 1)"
+    )
+    g.add_argument(
+        "--retries", type=int, default=1, help="resubmissions of a failed job (default 1)"
+    )
+    g.add_argument(
+        "--poll-interval",
+        type=float,
+        default=30.0,
+        help="seconds between two looks at the batch jobs' states (default 30)",
+    )
+
+
+def batch_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The law workflow parameters of ``--workflow`` and its settings, checked; ``{}``
+    without ``--workflow``."""
+    if args.workflow is None:
+        return {}
+    from hgcal_ae.workflows.grid import check_workflow
+
+    check_workflow(args.workflow)
+    if args.tasks_per_job < 1:
+        msg = f"--tasks-per-job must be >= 1, got {args.tasks_per_job}"
+        raise ConfigError(msg)
+    if args.retries < 0:
+        msg = f"--retries must be >= 0, got {args.retries}"
+        raise ConfigError(msg)
+    if not args.poll_interval > 0:
+        msg = f"--poll-interval must be > 0 seconds, got {args.poll_interval}"
+        raise ConfigError(msg)
+    return {
+        "workflow": args.workflow,
+        "tasks_per_job": args.tasks_per_job,
+        "retries": args.retries,
+        "poll_interval": args.poll_interval / 60.0,  # law's unit: minutes
+    }
+
+
 def check_run_options(args: argparse.Namespace) -> None:
     if args.workers < 1:
         msg = f"--workers must be >= 1, got {args.workers}"
@@ -96,6 +147,28 @@ def run_workflow(tasks: Sequence[luigi.Task], args: argparse.Namespace) -> None:
         verbose=args.verbose,
         progress=not args.quiet,
     )
+
+
+def run_grid(grid: TrainGrid, args: argparse.Namespace) -> None:
+    """Run the law workflow ``grid`` (a :class:`~hgcal_ae.workflows.grid.TrainGrid`) as
+    :func:`run_workflow` does; a failed batch job is named with its id and log file."""
+    from hgcal_ae.errors import HgcalAeError
+    from hgcal_ae.workflows.grid import failed_jobs, law_command_line
+
+    with law_command_line(grid.get_task_family()):
+        try:
+            run_workflow([grid], args)
+        except HgcalAeError as exc:
+            failed = failed_jobs(grid)
+            if not failed:
+                raise
+            job = failed[0]
+            msg = (
+                f"{args.workflow} job {job['job_id']} (grid points {job['branches']}) failed "
+                f"{job['submissions']} time(s); its log: {job['log'] or 'none was written'} "
+                f"(law's record: {job['record']})"
+            )
+            raise type(exc)(msg) from exc
 
 
 def read_summary(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Every task of the package derives from :class:`HgcalTask`.  Its outputs live bel
 ``output_dir`` (``$OUTPUT_DIR``, default ``./output``) in folders named from the task's
 physics parameters, so a path says what it holds (``mnist/conv_latent28_bce_seed0_e10``).
 Each successful run appends one JSON line to ``<output_dir>/task_runs.jsonl`` (task id,
-host, pid, seconds), which tells which worker ran what when several share the work.
+host, pid, seconds, and the batch job id inside a Slurm or HTCondor job), which tells which
+worker ran what when several share the work.
 
 A task is complete (:meth:`HgcalTask.complete`) when its outputs are whole
 (:class:`~hgcal_ae.workflows.targets.WholeTarget`), none is older than an input, and every
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import law
 import luigi
 from luigi.task import flatten
 
@@ -54,6 +56,13 @@ THREADS_ENV = "HGCAL_AE_THREADS_PER_WORKER"
 # worker processes) and the number of tasks the run has to do.  Unset: no progress lines.
 PROGRESS_ENV = "HGCAL_AE_PROGRESS"
 PROGRESS_TOTAL_ENV = "HGCAL_AE_PROGRESS_TOTAL"
+# What a batch job knows of itself (Slurm's job id; the HTCondor cluster and process that
+# law's wrapper exports), and its key in task_runs.jsonl.
+BATCH_JOB_ENV = {
+    "SLURM_JOB_ID": "slurm_job_id",
+    "LAW_HTCONDOR_JOB_CLUSTER": "condor_cluster",
+    "LAW_HTCONDOR_JOB_PROCESS": "condor_process",
+}
 LABEL_VALUE_CHARS = 24
 LABEL_CHARS = 100
 
@@ -102,8 +111,13 @@ def _file_mtimes(targets: list[Any]) -> list[int]:
     return times
 
 
-class HgcalTask(luigi.Task):
-    """Base of every hgcal-ae task."""
+class HgcalTask(law.Task):  # type: ignore[misc]  # law ships no type hints
+    """Base of every hgcal-ae task: a law task (and so a luigi task).
+
+    law adds only insignificant parameters (``--print-deps``, ``--log-file``, ...), so task
+    ids and output paths are those of plain luigi tasks; it lets a task be a branch of a
+    law workflow that runs on a batch system (:mod:`hgcal_ae.workflows.grid`).
+    """
 
     output_dir = luigi.Parameter(
         default=default_output_dir(), description="root folder of all outputs ($OUTPUT_DIR)"
@@ -221,6 +235,9 @@ def _log_run(task: HgcalTask) -> None:
         "pid": os.getpid(),
         "seconds": round(_seconds(task), 3),
     }
+    for name, key in BATCH_JOB_ENV.items():  # a batch job says which one it was
+        if value := os.environ.get(name):
+            record[key] = value
     ensure_dir(task.root)
     # One short line in O_APPEND mode: concurrent workers on one filesystem do not interleave.
     with open(task.root / TASK_RUN_LOG, "a", encoding="utf-8") as fh:

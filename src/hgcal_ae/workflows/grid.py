@@ -1,0 +1,191 @@
+"""The study's autoencoder grid as a law workflow: one branch per grid point, run here or as
+batch jobs on Slurm or HTCondor.
+
+::
+
+    hgcal-ae study --preset default --workflow slurm --tasks-per-job 2 --retries 1
+    law run hgcal_ae.workflows.grid.TrainGrid --preset smoke --workflow local --local-scheduler
+
+Branch ``i`` trains the grid point ``spec().ae_grid()[i]`` and writes exactly the files of
+:class:`~hgcal_ae.workflows.study.TrainModuleAE` for that point, so the rest of the study
+(evaluation, report) finds the models complete whichever way they were trained.  The
+trigger-cell file is a requirement of the workflow: it is made here, before any job starts.
+
+Batch jobs run law's own job script (``law run <branch>`` on the node).  The job script,
+its logs and law's submission record (job ids, states, attempts) live below
+``<study>/jobs/<workflow>/``, which must be on a filesystem the nodes share.  The package's
+law settings are in ``hgcal_ae/workflows/law.cfg`` (see :mod:`hgcal_ae.workflows`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import law
+import luigi
+from luigi.cmdline_parser import CmdlineParser
+
+from hgcal_ae import errors
+from hgcal_ae.workflows.study import TrainingTask, TrainModuleAE, TriggerCellData
+
+law.contrib.load("slurm", "htcondor")
+
+__all__ = [
+    "BATCH_COMMANDS",
+    "WORKFLOWS",
+    "TrainGrid",
+    "check_workflow",
+    "failed_jobs",
+    "law_command_line",
+]
+
+WORKFLOWS = ("local", "slurm", "htcondor")
+"""What ``--workflow`` accepts: law's local workflow, or batch jobs."""
+
+BATCH_COMMANDS = {"slurm": "sbatch", "htcondor": "condor_submit"}
+"""The command each batch workflow submits with; without it the run stops before it starts."""
+
+# law's submission records: <jobs dir>/<workflow>_jobs_<branches>.json
+_SUBMISSION_GLOB = "*_jobs_*.json"
+
+
+def check_workflow(workflow: str) -> str:
+    """Refuse an unknown workflow, or a batch workflow whose submit command is not on PATH."""
+    if workflow not in WORKFLOWS:
+        msg = f"unknown workflow {workflow!r}; expected one of {', '.join(WORKFLOWS)}"
+        raise errors.ConfigError(msg)
+    command = BATCH_COMMANDS.get(workflow)
+    if command and shutil.which(command) is None:
+        msg = (
+            f"--workflow {workflow} submits with '{command}', which is not on PATH; "
+            f"run where {workflow} is installed, or use --workflow local"
+        )
+        raise errors.ConfigError(msg)
+    return workflow
+
+
+class TrainGrid(
+    TrainingTask,
+    law.LocalWorkflow,  # type: ignore[misc]  # law ships no type hints: its classes are Any
+    law.slurm.SlurmWorkflow,  # type: ignore[misc]
+    law.htcondor.HTCondorWorkflow,  # type: ignore[misc]
+):
+    """The preset's grid of module autoencoders; a branch is one (latent dim, bits) point."""
+
+    def create_branch_map(self) -> dict[int, tuple[int, int]]:
+        return dict(enumerate(self.spec().ae_grid()))
+
+    def point(self) -> TrainModuleAE:
+        """The :class:`TrainModuleAE` this branch stands for."""
+        latent_dim, latent_bits = self.branch_data
+        task: TrainModuleAE = self.clone(
+            TrainModuleAE, latent_dim=latent_dim, latent_bits=latent_bits
+        )
+        return task
+
+    def workflow_requires(self) -> Any:
+        requirements = super().workflow_requires()
+        requirements["data"] = self.clone(TriggerCellData)
+        return requirements
+
+    def requires(self) -> TriggerCellData:
+        data: TriggerCellData = self.clone(TriggerCellData)
+        return data
+
+    def output(self) -> luigi.LocalTarget:
+        return self.point().output()
+
+    def complete(self) -> bool:
+        # A workflow's complete() is law's (all branches' outputs); this is a branch's.
+        return self.point().complete()
+
+    def run(self) -> None:
+        self.point().run()
+
+    # -- batch jobs -------------------------------------------------------------------------
+
+    def jobs_dir(self) -> Path:
+        """``<study>/jobs/<workflow>``: job files, logs and law's submission records."""
+        return self.study_dir / "jobs" / str(self.effective_workflow)
+
+    def _job_config(self, config: Any) -> Any:
+        """Run the job with this interpreter's law and put its log beside the records."""
+        bindir = Path(sys.executable).parent
+        config.render_variables["law_exe"] = str(bindir / "law")
+        config.render_variables["python_exe"] = sys.executable
+        # law's job script calls `law` by name before it runs anything: put it on PATH.
+        config.render_variables["bootstrap_command"] = f"export PATH={bindir}:$PATH"
+        return config
+
+    def slurm_use_local_scheduler(self) -> bool:
+        return True  # a job runs its branch with an embedded scheduler, not a luigid
+
+    def htcondor_use_local_scheduler(self) -> bool:
+        return True
+
+    def slurm_output_directory(self) -> law.LocalDirectoryTarget:
+        return law.LocalDirectoryTarget(str(self.jobs_dir()))
+
+    def slurm_create_job_file_factory(self, **kwargs: Any) -> Any:
+        # Job files where the nodes see them (law's default is this machine's /tmp).
+        return super().slurm_create_job_file_factory(
+            **{"dir": str(self.jobs_dir() / "files"), "mkdtemp": False, **kwargs}
+        )
+
+    def slurm_job_config(self, config: Any, job_num: int, branches: list[int]) -> Any:
+        config = self._job_config(config)
+        config.stdout = config.stderr = "job-%j.log"  # law adds _<branches> before the suffix
+        return config
+
+    def htcondor_output_directory(self) -> law.LocalDirectoryTarget:
+        return law.LocalDirectoryTarget(str(self.jobs_dir()))
+
+    def htcondor_create_job_file_factory(self, **kwargs: Any) -> Any:
+        return super().htcondor_create_job_file_factory(
+            **{"dir": str(self.jobs_dir() / "files"), "mkdtemp": False, **kwargs}
+        )
+
+    def htcondor_job_config(self, config: Any, job_num: int, branches: list[int]) -> Any:
+        config = self._job_config(config)
+        config.log = "condor.log"
+        config.stdout = "job.out"
+        config.stderr = "job.err"
+        # the whole environment of the submitting shell (the venv, $OUTPUT_DIR), as sbatch does
+        config.custom_content.append(("getenv", "true"))
+        return config
+
+
+def failed_jobs(task: TrainGrid) -> list[dict[str, Any]]:
+    """The failed jobs in law's submission records of ``task``: job id, branches, submissions,
+    law's error text and the job's log file (where the batch system wrote it)."""
+    failed = []
+    for record in sorted(task.jobs_dir().glob(_SUBMISSION_GLOB)):
+        data = json.loads(record.read_text(encoding="utf-8"))
+        for job_num, job in data.get("jobs", {}).items():
+            if job.get("status") != "failed":
+                continue
+            logs = sorted(task.jobs_dir().glob(f"job-{job['job_id']}_*.log"))
+            failed.append({
+                "job_num": int(job_num), "job_id": job["job_id"], "branches": job["branches"],
+                "submissions": 1 + data.get("attempts", {}).get(job_num, 0), "error": job.get("error"),
+                "log": str(logs[0]) if logs else None, "record": str(record),
+            })  # fmt: skip
+    return failed
+
+
+@contextmanager
+def law_command_line(*args: str) -> Iterator[None]:
+    """Run law workflows from Python as ``law run`` would.
+
+    law builds each job's command from the command line of the process that submits
+    (luigi's ``CmdlineParser``); ``luigi.build`` from Python has none.  Inside this block it
+    is ``<args> --local-scheduler``: the jobs run their branch with an embedded scheduler.
+    """
+    with CmdlineParser.global_instance([*args, "--local-scheduler"]):
+        yield

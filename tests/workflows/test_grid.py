@@ -1,0 +1,141 @@
+"""The AE grid as a law workflow: options, HTCondor submit files, and `law run`.
+
+The grid on a real Slurm is in test_slurm.py (``make test-slurm``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hgcal_ae.workflows.grid import TrainGrid, check_workflow, law_command_line
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("hgcal-ae: error:")]
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--workflow", "pbs"], "unknown workflow 'pbs'; expected one of local, slurm, htcondor"),
+        (["--workflow", "local", "--tasks-per-job", "0"], "--tasks-per-job must be >= 1, got 0"),
+        (["--workflow", "local", "--retries", "-1"], "--retries must be >= 0, got -1"),
+        (["--workflow", "local", "--poll-interval", "0"], "--poll-interval must be > 0 seconds"),
+    ],
+)
+def test_bad_batch_options_get_one_line_and_write_nothing(
+    tmp_path: Path,
+    run_cli: Callable[..., subprocess.CompletedProcess[str]],
+    options: list[str],
+    expected: str,
+) -> None:
+    out = tmp_path / "out"
+    run = run_cli(out, "study", "--preset", "smoke", *options)
+    assert run.returncode == 2
+    assert _error_lines(run.stderr) == [run.stderr.strip().splitlines()[-1]]
+    assert expected in run.stderr
+    assert not out.exists()
+
+
+def test_slurm_where_sbatch_is_missing_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "hgcal_ae.cli", "study", "--preset", "smoke",
+         "--workflow", "slurm", "--output-dir", str(out)],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PATH": str(empty)},
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert _error_lines(run.stderr) == [
+        "hgcal-ae: error: --workflow slurm submits with 'sbatch', which is not on PATH; "
+        "run where slurm is installed, or use --workflow local"
+    ]
+    assert not out.exists()
+    if any(Path(p, "sbatch").exists() for p in os.environ.get("PATH", "").split(os.pathsep)):
+        assert check_workflow("slurm") == "slurm"  # and where it is, the check passes
+
+
+def test_the_grid_has_one_branch_per_grid_point_writing_the_study_models(tmp_path: Path) -> None:
+    grid = TrainGrid(preset="smoke", output_dir=str(tmp_path), workflow="local")
+    points = grid.spec().ae_grid()
+    assert grid.get_branch_map() == dict(enumerate(points))
+    for branch, (dim, bits) in enumerate(points):
+        task = grid.req(grid, branch=branch)
+        assert task.output().path == str(
+            tmp_path / "study" / "smoke" / "autoencoders" / f"latent{dim}_bits{bits}" / "model.pt"
+        )
+        assert task.point().task_id == task.point().clone().task_id
+    assert not grid.complete()
+
+
+def test_htcondor_submit_files_run_law_from_this_environment(tmp_path: Path) -> None:
+    """HTCondor is not installed here: the submit file law would hand to condor_submit is
+    generated and read, not submitted."""
+    from law.job.dashboard import NoJobDashboard
+
+    grid = TrainGrid(preset="smoke", output_dir=str(tmp_path), workflow="htcondor", tasks_per_job=2)
+    proxy = grid.workflow_proxy
+    proxy.job_file_factory = proxy.create_job_file_factory()  # what law's run() sets up first
+    proxy.dashboard = NoJobDashboard()
+    with law_command_line("TrainGrid"):
+        made = proxy.create_job_file({1: [0, 1], 2: [2, 3]})  # two jobs of two grid points
+    jobs_dir = tmp_path / "study" / "smoke" / "jobs" / "htcondor"
+    jdl = Path(made["job"])
+    assert jdl.parent == jobs_dir / "files"
+    text = jdl.read_text()
+    lines = {k.strip(): v.strip() for k, _, v in (ln.partition(" = ") for ln in text.splitlines())}
+    assert lines["universe"] == "vanilla"
+    assert lines["getenv"] == "true"  # the venv and $OUTPUT_DIR of the submitting shell
+    assert lines["initialdir"] == str(jobs_dir)
+    assert lines["log"] == "condor$(law_job_postfix).log"
+    assert "_0To2, _0To2" in text and "_2To4, _2To4" in text  # one queue entry per job
+    wrapper = (jdl.parent / lines["executable"]).read_text()
+    # each job runs law's job script for this task family with its own branches
+    job_args = re.findall(r"\['(\d)'\]=\"hgcal_ae.workflows.grid TrainGrid (\S+) (\S+) ", wrapper)
+    assert [(n, base64.b64decode(b).decode()) for n, _, b in job_args] == [
+        ("1", "0 1"),
+        ("2", "2 3"),
+    ]
+    params = base64.b64decode(job_args[0][1]).decode()
+    assert f"--output-dir={tmp_path}" in params and "--preset=smoke" in params
+    assert "--local-scheduler=True" in params
+    render = json.loads(base64.b64decode(re.search(r'render_variables="([^"]+)"', wrapper)[1]))
+    bindir = Path(sys.executable).parent
+    assert render["law_exe"] == str(bindir / "law")
+    assert render["bootstrap_command"] == f"export PATH={bindir}:$PATH"
+
+
+def test_law_run_reaches_the_study_tasks(smoke_runs: object, tmp_path: Path) -> None:
+    """`law run` finds the tasks by family (through `law index` and the package's law.cfg)
+    and sees the smoke study complete: it runs nothing."""
+    out: Path = smoke_runs.out  # type: ignore[attr-defined]
+    env = {**os.environ, "LAW_HOME": str(tmp_path / "law-home")}
+    law = str(Path(sys.executable).with_name("law"))
+    index = subprocess.run(
+        [law, "index"], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert index.returncode == 0, index.stderr
+    before = (out / "task_runs.jsonl").read_text()
+    common = ["--preset", "smoke", "--output-dir", str(out), "--local-scheduler"]
+    for task in (["StudyReport"], ["TrainGrid", "--workflow", "local"]):
+        run = subprocess.run(
+            [law, "run", *task, *common], capture_output=True, text=True, env=env, timeout=300,
+            check=False,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        assert "complete ones were encountered" in run.stdout + run.stderr
+        assert "ran successfully" not in run.stdout + run.stderr
+    assert (out / "task_runs.jsonl").read_text() == before
+    summary = json.loads((out / "study" / "smoke" / "report" / "summary.json").read_text())
+    assert summary["workflow"] == "study"
