@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from hgcal_ae.cli import main
@@ -36,6 +37,11 @@ def test_the_compiled_emulation_makes_pytorchs_codes(hls_export):
     assert (project / "firmware" / f"{PROJECT_NAME}.cpp").is_file()
     assert (project / "build_prj.tcl").is_file()
     assert list((project / "firmware").glob(f"{PROJECT_NAME}-*.so")), "the g++ build"
+    # the C-simulation test vectors: the first 1000 verification modules and PyTorch's latent
+    inputs = np.loadtxt(project / "tb_data" / "tb_input_features.dat")
+    latent = np.loadtxt(project / "tb_data" / "tb_output_predictions.dat")
+    assert inputs.shape == (1000, 64) and latent.shape == (1000, 4)
+    assert np.array_equal(latent * 16, np.round(latent * 16))  # codes · 1/16
 
 
 def test_the_types_are_derived_from_the_model(hls_export, tiny_ae):

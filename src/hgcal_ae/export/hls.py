@@ -27,6 +27,7 @@ import contextlib
 import io
 import math
 import os
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -199,10 +200,18 @@ class HlsProject:
 
 
 def export_hls4ml(
-    model: ModelLike, folder: str | os.PathLike[str], types: FixedPointTypes | None = None
+    model: ModelLike,
+    folder: str | os.PathLike[str],
+    types: FixedPointTypes | None = None,
+    *,
+    testbench: npt.NDArray[np.float32] | None = None,
 ) -> HlsProject:
     """Convert the encoder with hls4ml, write the project into ``folder`` and compile its C++
     emulation with g++.
+
+    ``testbench``: images ``(N, 1, 8, 8)`` written with PyTorch's latent values into the
+    project's ``tb_data/`` (``tb_input_features.dat``, ``tb_output_predictions.dat``), the
+    vectors of its C-simulation test bench.
 
     Raises
     ------
@@ -215,10 +224,20 @@ def export_hls4ml(
     types = types or fixed_point_types(ae)
     plain = PlainEncoder(ae)
     quiet = io.StringIO()
-    with contextlib.redirect_stdout(quiet):
+    with contextlib.redirect_stdout(quiet), tempfile.TemporaryDirectory() as vectors:
+        tb: dict[str, str] = {}
+        if testbench is not None:
+            flat = np.asarray(testbench, dtype=np.float32).reshape(len(testbench), -1)
+            latent = latent_codes(ae, testbench) * code_step(ae)
+            tb = {
+                "input_data_tb": f"{vectors}/input.npy",
+                "output_data_tb": f"{vectors}/output.npy",
+            }
+            np.save(tb["input_data_tb"], flat)
+            np.save(tb["output_data_tb"], latent)
         hls_model = hls4ml.converters.convert_from_pytorch_model(
             plain, hls_config=_hls_config(hls4ml, plain, types), output_dir=str(folder),
-            backend=BACKEND, io_type=IO_TYPE, project_name=PROJECT_NAME,
+            backend=BACKEND, io_type=IO_TYPE, project_name=PROJECT_NAME, **tb,
         )  # fmt: skip
         hls_model.compile()
     return HlsProject(Path(folder), types, code_step(ae), ae.config.latent_dim, hls_model)

@@ -34,6 +34,7 @@ from hgcal_ae.models.module_ae import ModuleAutoencoder
 __all__ = ["FORMATS", "export_model", "verification_passed"]
 
 FORMATS = ("onnx", "hls4ml", "weights")
+TESTBENCH_MODULES = 1000  # verification modules written as the hls4ml project's test vectors
 _PACKAGES = {"onnx": ("onnx", "onnxruntime"), "hls4ml": ("hls4ml",), "weights": ()}
 
 
@@ -97,7 +98,7 @@ def _hls4ml(ae: ModuleAutoencoder, folder: Path, images: npt.NDArray[np.float32]
         verify_hls4ml,
     )
 
-    project = export_hls4ml(ae, folder / "project")
+    project = export_hls4ml(ae, folder / "project", testbench=images[:TESTBENCH_MODULES])
     return {"files": ["project/"], "backend": BACKEND, "io_type": IO_TYPE,
             "project_name": PROJECT_NAME, "fixed_point_types": project.types.as_dict(),
             "resources": encoder_resources(ae),
