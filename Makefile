@@ -78,6 +78,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_simulation.py --json $${OUTPUT_DIR:-output}/benchmarks/simulation.json
 	$(PY) benchmarks/bench_emd.py --json $${OUTPUT_DIR:-output}/benchmarks/emd.json
 	$(PY) benchmarks/bench_study.py --json $${OUTPUT_DIR:-output}/benchmarks/study.json
+	$(PY) benchmarks/bench_beamtest.py --json $${OUTPUT_DIR:-output}/benchmarks/beamtest.json
 
 validate: $(STAMP)
 	$(PY) validation/validate_simulation.py

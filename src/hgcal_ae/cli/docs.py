@@ -67,7 +67,7 @@ def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, An
                  "python validation/check_cuda.py --output-dir $OUTPUT_DIR/cuda"),
         "beamtest": (BeamtestStudy(**root).output()["summary"].path, "hgcal-ae beamtest"),
     }  # fmt: skip
-    for bench in ("emd", "simulation", "mnist_workflow", "study"):
+    for bench in ("emd", "simulation", "mnist_workflow", "study", "beamtest"):
         paths[f"bench_{bench}"] = (
             out / "benchmarks" / f"{bench}.json",
             f"python benchmarks/bench_{bench}.py --json $OUTPUT_DIR/benchmarks/{bench}.json",

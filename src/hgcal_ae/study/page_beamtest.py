@@ -1,8 +1,10 @@
-"""The generated block of docs/beamtest.md: the autoencoder on beam-test showers.
+"""The generated blocks of docs/beamtest.md: the autoencoder on beam-test showers.
 
 ``beamtest-results`` renders a ``hgcal-ae beamtest`` run's ``summary.json``
 (:func:`hgcal_ae.study.beamtest.beamtest_summary`): the criterion and the answers, the latent
 scan of both families (bits per event against the worst energy's quality), and the figures.
+``bench-beamtest`` renders ``benchmarks/bench_beamtest.py --json``: training throughput of both
+families against the module autoencoder's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from hgcal_ae.study.page_context import BlockContext, Doc, Rendered
 from hgcal_ae.study.tables import markdown_table
 
-__all__ = ["beamtest_results"]
+__all__ = ["beamtest_results", "bench_beamtest"]
 
 
 def _counts(s: Doc) -> str:
@@ -87,3 +89,22 @@ def beamtest_results(ctx: BlockContext) -> Rendered:
         + "\n"
     )  # fmt: skip
     return Rendered(ctx.header(_counts(s)) + text)
+
+
+def bench_beamtest(ctx: BlockContext) -> Rendered:
+    """Training throughput of the beam-test AEs against the module AE (benchmarks/bench_beamtest.py)."""
+    s = ctx.s
+    fam, module = s["families"], s["module_ae"]
+    rows = [
+        {"what": f"{f.replace('_', ' ')} AE training [showers/s]",
+         "value": f"{fam[f]['events_per_s'].number():,.0f}",
+         "ratio": f"{s['modules_per_shower'][f].number():.1f}"}
+        for f in fam.fields()
+    ]  # fmt: skip
+    rows.append({"what": "module AE training [modules/s]",
+                 "value": f"{module['modules_per_s'].number():,.0f}", "ratio": "1"})  # fmt: skip
+    counts = (f"{s['train_showers'].integer():,} training showers, {module['modules'].integer():,} "
+              f"modules, one torch thread, {s['cpu_count'].integer()} CPU cores")  # fmt: skip
+    table = markdown_table(rows, (("what", "measure"), ("value", "result"),
+                                  ("ratio", "module-AE modules in the time of one shower")))  # fmt: skip
+    return Rendered(ctx.header(counts) + table)

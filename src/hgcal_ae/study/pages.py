@@ -80,6 +80,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "readme-mnist": ("mnist_scan", runs.readme_mnist),
     "readme-simulation": ("validation", runs.readme_simulation),
     "beamtest-results": ("beamtest", beamtest.beamtest_results),
+    "bench-beamtest": ("bench_beamtest", beamtest.bench_beamtest),
 }
 
 #: Blocks rendered from the package's code.
