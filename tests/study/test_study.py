@@ -160,6 +160,13 @@ def test_unknown_occupancy_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_unknown_loss_is_one_line(tmp_path, capsys):
+    assert main(["study", "--loss", "mse", "--output-dir", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["hgcal-ae: error: unknown loss 'mse'; expected one of telescope, telescope+emd"]
+    assert not (tmp_path / "o").exists()
+
+
 def test_emd_is_also_averaged_per_input_occupancy():
     from hgcal_ae.study.evaluate import _emd_by_occupancy
 

@@ -16,7 +16,7 @@ from hgcal_ae.cli.common import (
     task_parameters,
 )
 
-__all__ = ["add_occupancy_option", "add_parsers", "check_occupancy", "study_parameters"]
+__all__ = ["add_occupancy_option", "add_parsers", "check_loss", "check_occupancy", "study_parameters"]
 
 
 def add_parsers(sub: Any) -> None:
@@ -31,6 +31,11 @@ def add_parsers(sub: Any) -> None:
         "--quantised-weights", action="store_true",
         help="train the module AEs with 6-bit encoder weights, the on-chip format that "
         "`hgcal-ae export` reproduces exactly; outputs go to <preset>_qw",
+    )  # fmt: skip
+    p.add_argument(
+        "--loss", default="telescope",
+        help="telescope (default) or telescope+emd: the telescope epochs, then the preset's "
+        "emd_finetune_epochs with the exact EMD; outputs go to <preset>[_<occupancy>]_emd",
     )  # fmt: skip
     add_occupancy_option(p)
     add_run_options(p)
@@ -58,6 +63,16 @@ def check_occupancy(value: str) -> str:
     return value
 
 
+def check_loss(value: str) -> str:
+    from hgcal_ae.errors import ConfigError
+    from hgcal_ae.study.presets import STUDY_LOSSES
+
+    if value not in STUDY_LOSSES:
+        msg = f"unknown loss {value!r}; expected one of {', '.join(STUDY_LOSSES)}"
+        raise ConfigError(msg)
+    return value
+
+
 def study_parameters(args: argparse.Namespace) -> dict[str, str]:
     """Check the options of ``study`` and ``merging`` (preset, occupancy, running, device)
     before anything is written; return the parameters their tasks share."""
@@ -75,7 +90,8 @@ def _study(args: argparse.Namespace) -> int:
     from hgcal_ae.study.report import answer_text
     from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
 
-    common = {**study_parameters(args), "quantised_weights": args.quantised_weights}
+    common = {**study_parameters(args), "quantised_weights": args.quantised_weights,
+              "loss": check_loss(args.loss)}  # fmt: skip
     batch = batch_parameters(args)
     report = StudyReport(**common)
     if batch:  # the grid as a law workflow (local or batch jobs) first, then the rest here

@@ -20,7 +20,11 @@ from hgcal_ae.study.showers import OCCUPANCIES, TriggerDatasetConfig
 from hgcal_ae.trigger.autoencoder_budget import autoencoder_latent_bits_available
 from hgcal_ae.trigger.formats import tc_lsb_mip
 
-__all__ = ["PRESETS", "StudyPreset", "study_preset"]
+__all__ = ["PRESETS", "STUDY_LOSSES", "StudyPreset", "study_preset"]
+
+#: ``study --loss``: the telescope loss alone, or its epochs then ``emd_finetune_epochs`` of the
+#: exact EMD (hgcal_ae.metrics.emd_loss) at ``emd_finetune_learning_rate``
+STUDY_LOSSES = ("telescope", "telescope+emd")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class StudyPreset:
     layers: str = "odd"
     elinks: tuple[int, ...] = (2, 3, 4, 5)
     loss: str = "telescope"
+    loss_schedule: str = "telescope"  # one of STUDY_LOSSES
+    emd_finetune_epochs: int = 10
+    emd_finetune_learning_rate: float = 1e-3  # the better of 3e-4 and 1e-3 in the probe of issue 9
     decoder_head: str = "softmax"  # see hgcal_ae.models.module_ae
     quantised_weights: bool = False  # 6-bit encoder weights (`study --quantised-weights`)
     batch_size: int = 128  # smaller than Ecoder's 500: this data set has ~10^4, not 10^6, modules
@@ -82,6 +89,8 @@ class StudyPreset:
             latent_dim=latent_dim, latent_bits=latent_bits, loss=self.loss, epochs=self.epochs,
             batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
             decoder_head=self.decoder_head, quantised_weights=self.quantised_weights,
+            finetune_epochs=self.emd_finetune_epochs if self.loss_schedule == "telescope+emd" else 0,
+            finetune_learning_rate=self.emd_finetune_learning_rate,
         )  # fmt: skip
 
     def grouping_config(self) -> GroupingConfig:
@@ -102,6 +111,7 @@ PRESETS: dict[str, StudyPreset] = {
         latent_bits=(3, 5),
         epochs=3,
         grouping_events_per_energy=20,
+        emd_finetune_epochs=2,
     ),
     "default": StudyPreset(
         name="default",

@@ -26,6 +26,7 @@ from hgcal_ae.datasets.module_rows import ModuleRows
 from hgcal_ae.datasets.splits import split_rows
 from hgcal_ae.datasets.trigger_cells import read_trigger_cells
 from hgcal_ae.detector.setups import detector_setup
+from hgcal_ae.metrics.emd_loss import exact_emd_image_loss
 from hgcal_ae.models.device import resolve_device
 from hgcal_ae.models.module_training import (
     load_module_ae,
@@ -39,7 +40,7 @@ from hgcal_ae.plots.study import emd_occupancy_plot, pareto_plot, trigger_cell_d
 from hgcal_ae.study.displays import compression_panels, display_layer, layer_positions
 from hgcal_ae.study.evaluate import evaluate_all
 from hgcal_ae.study.occupancy_pu200 import PUBLISHED, occupancy_validation
-from hgcal_ae.study.presets import PRESETS, StudyPreset, study_preset
+from hgcal_ae.study.presets import PRESETS, STUDY_LOSSES, StudyPreset, study_preset
 from hgcal_ae.study.report import (
     HGCAL_SI_MODULES,
     QUANTITIES,
@@ -76,20 +77,26 @@ class StudyTask(HgcalTask):
         default=False,
         description="train the module AEs with 6-bit encoder weights (on-chip format)",
     )
+    loss = luigi.ChoiceParameter(
+        choices=list(STUDY_LOSSES), default="telescope",
+        description="training loss of the module AEs (StudyPreset.loss_schedule)",
+    )  # fmt: skip
 
     @property
     def run_name(self) -> str:
         """``<preset>``, or ``<preset>_<occupancy>`` for noise or toy pile-up occupancy;
-        ``_qw`` appended when the AEs have quantisation-aware weights."""
+        ``_qw`` appended when the AEs have quantisation-aware weights, ``_emd`` when they are
+        fine-tuned with the exact EMD."""
         name = self.preset if self.occupancy == "signal" else f"{self.preset}_{self.occupancy}"
-        return f"{name}_qw" if self.quantised_weights else name
+        name = f"{name}_qw" if self.quantised_weights else name
+        return f"{name}_emd" if self.loss == "telescope+emd" else name
 
     @property
     def study_dir(self) -> Path:
         return self.root / "study" / self.run_name
 
     def spec(self) -> StudyPreset:
-        preset = study_preset(self.preset)
+        preset = replace(study_preset(self.preset), loss_schedule=self.loss)
         return replace(preset, quantised_weights=True) if self.quantised_weights else preset
 
     def rows(self, target: luigi.LocalTarget) -> ModuleRows:
@@ -151,11 +158,12 @@ class TrainModuleAE(TrainingTask):
         checkpoint = Path(self.output().path).with_name("checkpoint.pt")
         model, fit = train_module_autoencoder(
             config, rows.tc[train], rows.tc[val], device=resolve_device(self.device),
-            checkpoint=checkpoint,
+            checkpoint=checkpoint, finetune_loss=exact_emd_image_loss,
             on_epoch=lambda r: self.report(r.epoch / config.epochs, f"epoch {r.epoch}: val {r.val_loss:.4f}"),
         )  # fmt: skip
         save_module_ae(self.output().path, model, config, fit.history)
         checkpoint.unlink(missing_ok=True)
+        checkpoint.with_name(f"finetune_{checkpoint.name}").unlink(missing_ok=True)
 
 
 class EvaluateCompression(StudyTask):
