@@ -4,6 +4,7 @@ Public API::
 
     emd(a, b, coords=None, *, unit=1.0, parallel=True) -> (N,)   # a, b: (N, 48) TC charges
     default_tc_coords() -> (48, 2)                   # TC centres of the 8" LD wafer [cm]
+    emd_with_distance(a, b, dist, *, parallel=True) -> (N,)  # a, b: (N, n) cells, dist (n, n)
 
 The quality measure of the ECON-T compression study (reference/econt.md section 5; Ecoder
 ``utils/metrics.py``): each row of ``a`` (input) and ``b`` (reconstruction) is normalised to
@@ -36,7 +37,7 @@ from hgcal_ae.detector.trigger_cells import tc_coords
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.metrics.emd_simplex import emd_rows, emd_rows_serial
 
-__all__ = ["DEFAULT_TC_LAYOUT", "check_charges", "default_tc_coords", "emd"]
+__all__ = ["DEFAULT_TC_LAYOUT", "check_charges", "default_tc_coords", "emd", "emd_with_distance"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -107,6 +108,60 @@ def emd(
     xy = default_tc_coords() if coords is None else _check_coords(coords, "coords")
     diff = xy[:, None, :] - xy[None, :, :]
     dist = np.ascontiguousarray(np.sqrt((diff**2).sum(axis=-1)) / unit)
+    return _solve(a_arr, b_arr, dist, parallel)
+
+
+def emd_with_distance(
+    a: npt.ArrayLike, b: npt.ArrayLike, dist: npt.ArrayLike, *, parallel: bool = True
+) -> FloatArray:
+    """Earth mover's distance between normalised rows of any number of cells, exactly.
+
+    The solver of :func:`emd` for ``n`` cells of any layout (for example the 109 cells of the
+    6-inch beam-test sensor) with a given ground distance.
+
+    Parameters
+    ----------
+    a, b : array_like, shape (N, n)
+        Non-negative, finite charges of N rows of n cells (rows are normalised to unit sum).
+    dist : array_like, shape (n, n)
+        Ground distance between the cells: a metric (symmetric, zero diagonal, non-negative,
+        triangle inequality), e.g. the distances between cell centres.  The solver keeps the
+        mass two rows share at a cell in place, which is optimal only for a metric.
+    parallel : bool, optional
+        Spread the rows over numba's thread pool (default); see :func:`emd`.
+
+    Returns
+    -------
+    ndarray, shape (N,), float64
+        ``ot.emd2(a_i / a_i.sum(), b_i / b_i.sum(), dist)`` of each row, in the units of
+        ``dist``; ``-1`` where ``a_i`` sums to zero, ``-0.5`` where only ``b_i`` does.
+
+    Raises
+    ------
+    ConfigError
+        If ``a`` or ``b`` is not a finite non-negative (N, n) array, their shapes differ, or
+        ``dist`` is not a finite, non-negative, symmetric (n, n) array with a zero diagonal.
+    """
+    a_arr = check_charges(a, "a", n_cells=None)
+    b_arr = check_charges(b, "b", n_cells=None)
+    if a_arr.shape != b_arr.shape:
+        msg = f"a and b must have the same shape, got a {a_arr.shape} and b {b_arr.shape}"
+        raise ConfigError(msg)
+    n = a_arr.shape[1]
+    d = np.ascontiguousarray(dist, dtype=np.float64)
+    if d.shape != (n, n):
+        msg = f"dist must be the ({n}, {n}) ground distance of the rows' cells, got {d.shape}"
+        raise ConfigError(msg)
+    if not np.isfinite(d).all() or (d < 0).any() or (np.diag(d) != 0).any():
+        msg = "dist must be finite and non-negative with a zero diagonal (a metric)"
+        raise ConfigError(msg)
+    if not np.allclose(d, d.T, rtol=1e-12, atol=0.0):
+        msg = "dist must be symmetric (a metric), got dist != dist.T"
+        raise ConfigError(msg)
+    return _solve(a_arr, b_arr, d, parallel)
+
+
+def _solve(a_arr: FloatArray, b_arr: FloatArray, dist: FloatArray, parallel: bool) -> FloatArray:
     out = np.empty(a_arr.shape[0], dtype=np.float64)
     if out.size and parallel:
         # numba.get_num_threads() is read here: inside the kernel it would defeat caching
@@ -120,11 +175,18 @@ def emd(
     return out
 
 
-def check_charges(x: npt.ArrayLike, name: str) -> FloatArray:
-    """``x`` as a C-contiguous float64 (N, 48) array of finite, non-negative charges."""
+def check_charges(x: npt.ArrayLike, name: str, n_cells: int | None = N_TC) -> FloatArray:
+    """``x`` as a C-contiguous float64 (N, n_cells) array of finite, non-negative charges.
+
+    ``n_cells=None`` accepts any number of cells (at least one).
+    """
     arr = np.ascontiguousarray(x, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[1] != N_TC:
-        msg = f"{name} must have shape (N, {N_TC}) (modules x trigger cells), got {arr.shape}"
+    if n_cells is None:
+        if arr.ndim != 2 or arr.shape[1] < 1:
+            msg = f"{name} must have shape (N, n) (rows x cells), got {arr.shape}"
+            raise ConfigError(msg)
+    elif arr.ndim != 2 or arr.shape[1] != n_cells:
+        msg = f"{name} must have shape (N, {n_cells}) (modules x trigger cells), got {arr.shape}"
         raise ConfigError(msg)
     if not np.isfinite(arr).all():
         msg = f"{name} must be finite, got {int((~np.isfinite(arr)).sum())} NaN/inf charges"

@@ -6,14 +6,16 @@ Public API (called by :func:`~hgcal_ae.metrics.emd.emd`, which checks the inputs
     emd_rows_serial(a, b, dist, out)         # the same, on the calling thread
     EMPTY_INPUT, EMPTY_OUTPUT                # Ecoder's sentinels of empty rows
 
-``a`` and ``b`` are C-contiguous float64 ``(N, 48)`` charges, ``dist`` the ``(48, 48)`` ground
-distance; ``out[r]`` receives the distance of row ``r`` (``nan`` if the pivot cap is hit).
+``a`` and ``b`` are C-contiguous float64 ``(N, n)`` charges of any number of cells ``n`` (48
+trigger cells, 109 cells of the 6-inch beam-test sensor, ...), ``dist`` the ``(n, n)`` ground
+distance (a metric); ``out[r]`` receives the distance of row ``r`` (``nan`` if the pivot cap is
+hit).  The workspace of a chunk of rows is sized by ``n``.
 
 Algorithm: the network simplex of the bipartite transport problem, as in POT.  Because the
 ground distance is a metric, the mass common to both rows at a TC stays in place in an
 optimal plan, so only the surpluses ``max(a - b, 0)`` (sources) and deficits
 ``max(b - a, 0)`` (sinks) enter the solver; modules with a few hit TCs give a few sources and
-the problem stays small.  The start is a greedy plan (sinks in order of their distance to the
+the problem stays small (a row of ``n`` cells has at most ``n`` sources and sinks together).  The start is a greedy plan (sinks in order of their distance to the
 nearest source, each filled from its nearest sources), completed to a spanning tree with
 zero-flow cells; pivots use the most negative reduced cost and switch to Bland's rule (which
 cannot cycle) after a run of degenerate pivots.  Every row is solved independently with its
@@ -38,7 +40,7 @@ EMPTY_INPUT = -1.0  # Ecoder sentinel: the input row sums to zero
 EMPTY_OUTPUT = -0.5  # Ecoder sentinel: the output row sums to zero (input not empty)
 
 # Normalised masses below this are rounding noise (e.g. a - b of two rows equal up to an ulp);
-# dropping at most 48 of them changes the distance by < 1e-12 of the largest TC distance.
+# dropping at most n of them changes the distance by < n * 1e-14 of the largest distance.
 _MASS_TOL = 1e-14
 # Reduced costs above -_COST_TOL * max(cost) count as non-negative: the plan is then optimal
 # to within _COST_TOL * max(cost) * (transported mass <= 1).
@@ -55,34 +57,42 @@ def emd_rows(
     for c in prange(n_chunks):
         lo = c * n_rows // n_chunks
         hi = (c + 1) * n_rows // n_chunks
-        ws = _workspace()
+        ws = _workspace_n(a.shape[1])
         for r in range(lo, hi):
             out[r] = _emd_row(a[r], b[r], dist, ws)
 
 
 @njit(cache=True)
 def emd_rows_serial(a: FloatArray, b: FloatArray, dist: FloatArray, out: FloatArray) -> None:
-    ws = _workspace()
+    ws = _workspace_n(a.shape[1])
     for r in range(a.shape[0]):
         out[r] = _emd_row(a[r], b[r], dist, ws)
 
 
 @njit(cache=True)
 def _workspace() -> tuple[Any, ...]:
-    nc = N_TC * N_TC
-    nn = 2 * N_TC  # nodes: sources then sinks
+    # the workspace of rows of the 48 trigger cells (metrics.emd_loss solves those)
+    return _workspace_n(N_TC)
+
+
+@njit(cache=True)
+def _workspace_n(n_cells: int) -> tuple[Any, ...]:
+    # Rows of up to ``n_cells`` cells; ``n_cells`` (the length of src) is also the stride of adj:
+    # a node has at most n_cells basic cells (one per counterpart node).
+    nc = n_cells * n_cells
+    nn = 2 * n_cells  # nodes: sources then sinks
     return (
-        np.empty(N_TC, np.int64),  # 0 src: TC of each source
-        np.empty(N_TC, np.int64),  # 1 dst: TC of each sink
-        np.empty(N_TC),  # 2 sup: supply of each source
-        np.empty(N_TC),  # 3 dem: demand of each sink
+        np.empty(n_cells, np.int64),  # 0 src: cell of each source
+        np.empty(n_cells, np.int64),  # 1 dst: cell of each sink
+        np.empty(n_cells),  # 2 sup: supply of each source
+        np.empty(n_cells),  # 3 dem: demand of each sink
         np.empty(nc),  # 4 cost[i * n + j]
         np.empty(nc, np.int64),  # 5 pos[i * n + j]: basis slot of a cell, -1 if non-basic
         np.empty(nn, np.int64),  # 6 bi: source of each basic cell
         np.empty(nn, np.int64),  # 7 bj: sink of each basic cell
         np.empty(nn),  # 8 bx: flow of each basic cell
         np.empty(nn, np.int64),  # 9 deg: basic cells at each node
-        np.empty(nn * N_TC, np.int64),  # 10 adj[v * N_TC + s]: the basic cells at node v
+        np.empty(nn * n_cells, np.int64),  # 10 adj[v * n_cells + s]: the basic cells at node v
         np.empty(nn, np.int64),  # 11 union-find parent, then DFS stack
         np.empty(nn),  # 12 pot: dual potentials (u of sources, v of sinks)
         np.empty(nn, np.int64),  # 13 par_e: tree edge (basis slot) to the parent node
@@ -102,8 +112,8 @@ def _find(parent: Any, x: int) -> int:
 
 
 @njit(cache=True)
-def _adj_remove(adj: Any, deg: Any, v: int, k: int) -> None:
-    base = v * N_TC
+def _adj_remove(adj: Any, deg: Any, stride: int, v: int, k: int) -> None:
+    base = v * stride
     for s in range(deg[v]):
         if adj[base + s] == k:
             deg[v] -= 1
@@ -113,7 +123,7 @@ def _adj_remove(adj: Any, deg: Any, v: int, k: int) -> None:
 
 @njit(cache=True)
 def _hang(
-    root: int, m: int, n: int, cost: Any, bi: Any, bj: Any, adj: Any, deg: Any,
+    root: int, m: int, n: int, cost: Any, bi: Any, bj: Any, adj: Any, deg: Any, stride: int,
     stack: Any, pot: Any, par_e: Any, par_n: Any, depth: Any,
 ) -> None:  # fmt: skip
     # Parents, depths and potentials (u_i + v_j = c_ij on tree cells) of the subtree hanging
@@ -123,7 +133,7 @@ def _hang(
     while top > 0:
         top -= 1
         v = stack[top]
-        base = v * N_TC
+        base = v * stride
         for s in range(deg[v]):
             k = adj[base + s]
             if k == par_e[v]:
@@ -185,16 +195,17 @@ def _emd_row(a: FloatArray, b: FloatArray, dist: FloatArray, ws: tuple[Any, ...]
         path_p,
         path_q,
     ) = ws
+    stride = src.shape[0]  # the workspace's cells: >= the row's cells
     sa = a.sum()
     if sa == 0.0:
         return EMPTY_INPUT
     sb = b.sum()
     if sb == 0.0:
         return EMPTY_OUTPUT
-    # Sources: surplus of the input at a TC; sinks: its deficit (common mass stays in place).
+    # Sources: surplus of the input at a cell; sinks: its deficit (common mass stays in place).
     m = 0
     n = 0
-    for k in range(N_TC):
+    for k in range(a.shape[0]):
         d = a[k] / sa - b[k] / sb
         if d > _MASS_TOL:
             src[m] = k
@@ -279,15 +290,15 @@ def _emd_row(a: FloatArray, b: FloatArray, dist: FloatArray, ws: tuple[Any, ...]
     for v in range(n_nodes):
         deg[v] = 0
     for k in range(k_basis):
-        adj[bi[k] * N_TC + deg[bi[k]]] = k
+        adj[bi[k] * stride + deg[bi[k]]] = k
         deg[bi[k]] += 1
-        adj[(m + bj[k]) * N_TC + deg[m + bj[k]]] = k
+        adj[(m + bj[k]) * stride + deg[m + bj[k]]] = k
         deg[m + bj[k]] += 1
     par_e[0] = -1
     par_n[0] = -1
     depth[0] = 0
     pot[0] = 0.0
-    _hang(0, m, n, cost, bi, bj, adj, deg, work, pot, par_e, par_n, depth)
+    _hang(0, m, n, cost, bi, bj, adj, deg, stride, work, pot, par_e, par_n, depth)
 
     # ---- transportation simplex
     eps = _COST_TOL * cmax
@@ -347,21 +358,21 @@ def _emd_row(a: FloatArray, b: FloatArray, dist: FloatArray, ws: tuple[Any, ...]
                 bland = True  # guards against cycling through degenerate bases
         # swap the cells in the basis; the subtree cut off by the leaving cell hangs from the
         # entering cell afterwards: from p if the leaving cell was on p's side, else from q
-        _adj_remove(adj, deg, bi[leave], leave)
-        _adj_remove(adj, deg, m + bj[leave], leave)
+        _adj_remove(adj, deg, stride, bi[leave], leave)
+        _adj_remove(adj, deg, stride, m + bj[leave], leave)
         pos[bi[leave] * n + bj[leave]] = -1
         bi[leave] = p
         bj[leave] = q
         bx[leave] = theta
         pos[enter] = leave
-        adj[p * N_TC + deg[p]] = leave
+        adj[p * stride + deg[p]] = leave
         deg[p] += 1
-        adj[(m + q) * N_TC + deg[m + q]] = leave
+        adj[(m + q) * stride + deg[m + q]] = leave
         deg[m + q] += 1
         s, t_ = (p, m + q) if leave_on_p else (m + q, p)
         par_e[s] = leave
         par_n[s] = t_
         depth[s] = depth[t_] + 1
         pot[s] = cost[enter] - pot[t_]
-        _hang(s, m, n, cost, bi, bj, adj, deg, work, pot, par_e, par_n, depth)
+        _hang(s, m, n, cost, bi, bj, adj, deg, stride, work, pot, par_e, par_n, depth)
     return np.nan

@@ -22,9 +22,8 @@ the decoded events and to the originals, plus what compression moves:
 * the R90 and the energy-weighted RMS width of every layer [cm];
 * the cell EMD per layer: the 1-Wasserstein distance between the normalised cell energies of
   a layer, original against decoded, with the Euclidean distance between the 6-inch sensor's
-  cell centres as ground distance [cm].  The metrics' exact solver is built for the 48 trigger
-  cells; here POT's exact network simplex (``ot.emd2``) solves it on the surplus and deficit
-  cells of each layer (the mass both share stays in place for a metric ground distance).
+  cell centres as ground distance [cm], solved exactly by the metrics' batched network simplex
+  (:func:`hgcal_ae.metrics.emd.emd_with_distance`) on all (event, layer) rows at once.
 """
 
 from __future__ import annotations
@@ -42,6 +41,7 @@ from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.detector.hexagons import sensor
 from hgcal_ae.detector.layers import N_LAYERS, LayerStack
 from hgcal_ae.errors import ConfigError
+from hgcal_ae.metrics.emd import emd_with_distance
 from hgcal_ae.metrics.shower_max import profile_t_max
 from hgcal_ae.metrics.shower_shapes import barycentre, containment_radius, longitudinal_profile
 from hgcal_ae.metrics.validation import EnergyPoint, analyse_energy_point, validation_fits
@@ -99,8 +99,7 @@ def layer_shapes(batch: EventBatch) -> LayerShapes:
 def cell_emd_per_layer(original: npt.ArrayLike, decoded: npt.ArrayLike) -> FloatArray:
     """Cell EMD [cm] of every (event, layer) of cell energies ``(n_events, 28, 109)``.
 
-    NaN where either layer holds no energy.  Requires POT (``pip install pot``); without it
-    the result is all NaN (and the summary says so).
+    NaN where either layer holds no energy (negative cell energies count as zero).
     """
     a = np.clip(np.asarray(original, dtype=np.float64), 0.0, None)
     b = np.clip(np.asarray(decoded, dtype=np.float64), 0.0, None)
@@ -108,27 +107,11 @@ def cell_emd_per_layer(original: npt.ArrayLike, decoded: npt.ArrayLike) -> Float
         msg = f"original and decoded cells must share an (n_events, 28, n_cells) shape, got {a.shape} and {b.shape}"
         raise ConfigError(msg)
     out = np.full(a.shape[:2], np.nan)
-    try:
-        import ot  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - POT is a dev dependency
-        return out
     lattice = sensor(BEAMTEST_SENSOR)
-    xy = np.stack([lattice.x_cm, lattice.y_cm], axis=1)
+    xy = np.stack([lattice.x_cm, lattice.y_cm], axis=1).astype(np.float64)
     dist = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=-1))
-    sa, sb = a.sum(axis=2), b.sum(axis=2)
-    ok = (sa > 0) & (sb > 0)
-    diff = np.zeros_like(a)
-    diff[ok] = a[ok] / sa[ok][:, None] - b[ok] / sb[ok][:, None]
-    for ev, layer in zip(*np.nonzero(ok), strict=True):  # one small exact problem per layer
-        d = diff[ev, layer]
-        src, snk = d > 1e-15, d < -1e-15
-        if not src.any() or not snk.any():
-            out[ev, layer] = 0.0
-            continue
-        sup, dem = d[src], -d[snk]
-        mass = 0.5 * (sup.sum() + dem.sum())
-        cost = np.ascontiguousarray(dist[np.ix_(src, snk)])
-        out[ev, layer] = float(ot.emd2(sup / sup.sum(), dem / dem.sum(), cost)) * mass
+    ok = (a.sum(axis=2) > 0) & (b.sum(axis=2) > 0)
+    out[ok] = emd_with_distance(a[ok], b[ok], dist)  # every non-empty (event, layer) at once
     return out
 
 
