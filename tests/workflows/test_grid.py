@@ -15,8 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from luigi.task import flatten
 
 from hgcal_ae.workflows.grid import TrainGrid, check_workflow, law_command_line
+from hgcal_ae.workflows.study import TrainModuleAE, TriggerCellData
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -32,17 +34,22 @@ def _error_lines(stderr: str) -> list[str]:
         (["--workflow", "local", "--poll-interval", "0"], "--poll-interval must be > 0 seconds"),
     ],
 )
+@pytest.mark.parametrize("command", ["study", "mnist-scan"])
 def test_bad_batch_options_get_one_line_and_write_nothing(
     tmp_path: Path,
-    run_cli: Callable[..., subprocess.CompletedProcess[str]],
+    capsys: pytest.CaptureFixture[str],
+    command: str,
     options: list[str],
     expected: str,
 ) -> None:
+    from hgcal_ae.cli import main
+
     out = tmp_path / "out"
-    run = run_cli(out, "study", "--preset", "smoke", *options)
-    assert run.returncode == 2
-    assert _error_lines(run.stderr) == [run.stderr.strip().splitlines()[-1]]
-    assert expected in run.stderr
+    preset = ["--preset", "smoke"] if command == "study" else ["--latent-dims", "2"]
+    assert main([command, *preset, *options, "--output-dir", str(out)]) == 2
+    stderr = capsys.readouterr().err
+    assert _error_lines(stderr) == [stderr.strip().splitlines()[-1]]
+    assert expected in stderr
     assert not out.exists()
 
 
@@ -69,13 +76,28 @@ def test_slurm_where_sbatch_is_missing_is_refused_before_anything_runs(tmp_path:
 def test_the_grid_has_one_branch_per_grid_point_writing_the_study_models(tmp_path: Path) -> None:
     grid = TrainGrid(preset="smoke", output_dir=str(tmp_path), workflow="local")
     points = grid.spec().ae_grid()
-    assert grid.get_branch_map() == dict(enumerate(points))
+    assert len(grid.get_branch_map()) == len(points)
     for branch, (dim, bits) in enumerate(points):
         task = grid.req(grid, branch=branch)
-        assert task.output().path == str(
-            tmp_path / "study" / "smoke" / "autoencoders" / f"latent{dim}_bits{bits}" / "model.pt"
+        point = TrainModuleAE(
+            preset="smoke", output_dir=str(tmp_path), latent_dim=dim, latent_bits=bits
         )
-        assert task.point().task_id == task.point().clone().task_id
+        assert task.point().task_id == point.task_id == grid.get_branch_map()[branch]
+        assert (
+            task.output().path
+            == point.output().path
+            == str(
+                tmp_path
+                / "study"
+                / "smoke"
+                / "autoencoders"
+                / f"latent{dim}_bits{bits}"
+                / "model.pt"
+            )
+        )
+    # what the points need is made before any job: the workflow requires the trigger cells
+    needs = [t.task_id for t in flatten(grid.workflow_requires())]
+    assert needs == [TriggerCellData(preset="smoke", output_dir=str(tmp_path)).task_id]
     assert not grid.complete()
 
 
@@ -139,3 +161,23 @@ def test_law_run_reaches_the_study_tasks(smoke_runs: object, tmp_path: Path) -> 
     assert (out / "task_runs.jsonl").read_text() == before
     summary = json.loads((out / "study" / "smoke" / "report" / "summary.json").read_text())
     assert summary["workflow"] == "study"
+
+
+def test_mnist_scan_trains_its_grid_as_laws_local_workflow(
+    tmp_path: Path, mnist_cache: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """The scan's training is a branch of TrainScanGrid, run by law's local workflow; the
+    scan then finds it complete and trains nothing again."""
+    out = tmp_path / "out"
+    run = run_cli(out, "mnist-scan", "--latent-dims", "2", "--limit", "300", "--epochs", "1",
+                  "--workflow", "local")  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    ids = [
+        json.loads(line)["task_id"] for line in (out / "task_runs.jsonl").read_text().splitlines()
+    ]
+    # the branch and the workflow (law's workflow is a task too); no TrainAutoencoder of its own
+    assert len([i for i in ids if i.startswith("TrainScanGrid_")]) == 2
+    assert not [i for i in ids if i.startswith("TrainAutoencoder_")]
+    summaries = list(out.glob("mnist/scan_*/summary.json"))
+    assert len(summaries) == 1
+    assert [r["latent_dim"] for r in json.loads(summaries[0].read_text())["table"]] == [2]

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -217,3 +218,31 @@ def test_a_failing_job_is_retried_then_named_with_its_log(
     assert len(failed) == 1 and f"slurm job {failed[0]['job_id']} " in last
     # the report was not made
     assert not (out / "study" / "smoke" / "report" / "summary.json").exists()
+
+
+def test_a_killed_submitter_is_rerun_without_submitting_the_grid_again(
+    slurm: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    env = {**os.environ, **slurm, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "hgcal_ae.cli", "study", "--preset", "smoke", "--workflow",
+           "slurm", "--poll-interval", "1", "--output-dir", str(out)]  # fmt: skip
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)  # fmt: skip
+    record = out / "study" / "smoke" / "jobs" / "slurm"
+    deadline = time.time() + 600
+    while not list(record.glob("slurm_jobs_*.json")) and first.poll() is None:
+        assert time.time() < deadline, "law wrote no submission record in 10 minutes"
+        time.sleep(0.5)
+    os.killpg(first.pid, signal.SIGKILL)  # the submitter dies; its jobs stay with Slurm
+    first.wait()
+    submitted = {str(job["job_id"]) for job in _law_jobs(out).values()}
+    assert len(submitted) == 4
+
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200, check=False)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    branches = [r for r in _records(out) if "slurm_job_id" in r]
+    # every grid point trained once, by the jobs the killed run submitted
+    assert len(branches) == 4 and len({r["task_id"] for r in branches}) == 4
+    assert {str(r["slurm_job_id"]) for r in branches} == submitted
+    assert (out / "study" / "smoke" / "report" / "summary.json").is_file()

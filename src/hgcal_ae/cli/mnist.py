@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from hgcal_ae.cli.common import (
+    add_batch_options,
     add_run_options,
+    batch_parameters,
     check_run_options,
     csv_items,
     read_summary,
@@ -62,6 +64,7 @@ def add_parsers(sub: Any) -> None:
     )
     _add_training_options(p)
     add_run_options(p)
+    add_batch_options(p)
     p.set_defaults(handler=_run)
 
 
@@ -114,8 +117,14 @@ def _run(args: argparse.Namespace) -> int:
         task = wf.MnistExample(arch=archs[0], latent_dim=dims[0], **common)
         where = task.run_dir
     else:
-        task = wf.LatentScan(latent_dims=dims, archs=archs, tolerance=args.tolerance, **common)
+        scan = {"latent_dims": dims, "archs": archs, "tolerance": args.tolerance, **common}
+        task = wf.LatentScan(**scan)
         where = task.scan_dir
+        if batch := batch_parameters(args):  # the trainings as a law workflow first
+            from hgcal_ae.cli.common import run_grid
+            from hgcal_ae.workflows.grid import TrainScanGrid
+
+            run_grid(TrainScanGrid(**scan, **batch), args)
     run_workflow([task], args)
     _print_results(where / "summary.json", args.loss)
     print(f"done: pictures and summary.json are in {where}")

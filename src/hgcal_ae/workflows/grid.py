@@ -1,20 +1,25 @@
-"""The study's autoencoder grid as a law workflow: one branch per grid point, run here or as
-batch jobs on Slurm or HTCondor.
+"""Grids of trainings as law workflows: one branch per training, run here or as batch jobs
+on Slurm or HTCondor.
 
 ::
 
     hgcal-ae study --preset default --workflow slurm --tasks-per-job 2 --retries 1
-    law run hgcal_ae.workflows.grid.TrainGrid --preset smoke --workflow local --local-scheduler
+    hgcal-ae mnist-scan --latent-dims 2,4,8,16 --workflow htcondor
+    law run TrainGrid --preset smoke --workflow local --local-scheduler
 
-Branch ``i`` trains the grid point ``spec().ae_grid()[i]`` and writes exactly the files of
-:class:`~hgcal_ae.workflows.study.TrainModuleAE` for that point, so the rest of the study
-(evaluation, report) finds the models complete whichever way they were trained.  The
-trigger-cell file is a requirement of the workflow: it is made here, before any job starts.
+A :class:`GridWorkflow`'s branch ``i`` runs the task ``points()[i]`` and writes exactly its
+files: :class:`TrainGrid`'s branches are the study's
+:class:`~hgcal_ae.workflows.study.TrainModuleAE` (latent dim × bits),
+:class:`TrainScanGrid`'s the MNIST scan's
+:class:`~hgcal_ae.workflows.mnist.TrainAutoencoder` (arch × latent dim).  What follows
+(evaluation, report, scan plot) finds them complete whichever way they were trained.  What
+the points require (the trigger-cell file, the prepared images) is the workflow's
+requirement: it is made here, before any job starts.
 
 Batch jobs run law's own job script (``law run <branch>`` on the node).  The job script,
 its logs and law's submission record (job ids, states, attempts) live below
-``<study>/jobs/<workflow>/``, which must be on a filesystem the nodes share.  The package's
-law settings are in ``hgcal_ae/workflows/law.cfg`` (see :mod:`hgcal_ae.workflows`).
+``<grid folder>/jobs/<workflow>/``, which must be on a filesystem the nodes share.  The
+package's law settings are in ``hgcal_ae/workflows/law.cfg`` (see :mod:`hgcal_ae.workflows`).
 """
 
 from __future__ import annotations
@@ -28,18 +33,22 @@ from pathlib import Path
 from typing import Any
 
 import law
-import luigi
 from luigi.cmdline_parser import CmdlineParser
+from luigi.task import flatten
 
 from hgcal_ae import errors
-from hgcal_ae.workflows.study import TrainingTask, TrainModuleAE, TriggerCellData
+from hgcal_ae.workflows.base import HgcalTask
+from hgcal_ae.workflows.mnist import LatentScan, TrainAutoencoder
+from hgcal_ae.workflows.study import TrainingTask, TrainModuleAE
 
 law.contrib.load("slurm", "htcondor")
 
 __all__ = [
     "BATCH_COMMANDS",
     "WORKFLOWS",
+    "GridWorkflow",
     "TrainGrid",
+    "TrainScanGrid",
     "check_workflow",
     "failed_jobs",
     "law_command_line",
@@ -70,40 +79,48 @@ def check_workflow(workflow: str) -> str:
     return workflow
 
 
-class TrainGrid(
-    TrainingTask,
+class GridWorkflow(
     law.LocalWorkflow,  # type: ignore[misc]  # law ships no type hints: its classes are Any
     law.slurm.SlurmWorkflow,  # type: ignore[misc]
     law.htcondor.HTCondorWorkflow,  # type: ignore[misc]
 ):
-    """The preset's grid of module autoencoders; a branch is one (latent dim, bits) point."""
+    """A law workflow whose branch ``i`` runs the task :meth:`points` ``[i]``.
 
-    def create_branch_map(self) -> dict[int, tuple[int, int]]:
-        return dict(enumerate(self.spec().ae_grid()))
+    A concrete grid lists its first base before the task whose parameters it takes, e.g.
+    ``class TrainGrid(GridWorkflow, TrainingTask)``, so that these methods win over the
+    task's own.  The workflow requires what the points require (made before any job).
+    """
 
-    def point(self) -> TrainModuleAE:
-        """The :class:`TrainModuleAE` this branch stands for."""
-        latent_dim, latent_bits = self.branch_data
-        task: TrainModuleAE = self.clone(
-            TrainModuleAE, latent_dim=latent_dim, latent_bits=latent_bits
-        )
-        return task
+    def points(self) -> list[HgcalTask]:
+        """The tasks the branches stand for, in branch order."""
+        raise NotImplementedError
+
+    def grid_dir(self) -> Path:
+        """The folder the grid's results go to; law's files go to ``<grid_dir>/jobs/<workflow>``."""
+        raise NotImplementedError
+
+    def create_branch_map(self) -> dict[int, str]:
+        return {i: point.task_id for i, point in enumerate(self.points())}
+
+    def point(self) -> HgcalTask:
+        """The task this branch stands for."""
+        return self.points()[self.branch]
 
     def workflow_requires(self) -> Any:
         requirements = super().workflow_requires()
-        requirements["data"] = self.clone(TriggerCellData)
+        needed = {t.task_id: t for p in self.points() for t in flatten(p.requires())}
+        requirements.update({f"needs_{i}": task for i, task in enumerate(needed.values())})
         return requirements
 
-    def requires(self) -> TriggerCellData:
-        data: TriggerCellData = self.clone(TriggerCellData)
-        return data
+    def requires(self) -> Any:
+        return self.point().requires()
 
-    def output(self) -> luigi.LocalTarget:
+    def output(self) -> Any:
         return self.point().output()
 
     def complete(self) -> bool:
-        # A workflow's complete() is law's (all branches' outputs); this is a branch's.
-        return self.point().complete()
+        # A workflow's complete() is law's (every branch's outputs); this is a branch's.
+        return bool(self.point().complete())
 
     def run(self) -> None:
         self.point().run()
@@ -111,8 +128,8 @@ class TrainGrid(
     # -- batch jobs -------------------------------------------------------------------------
 
     def jobs_dir(self) -> Path:
-        """``<study>/jobs/<workflow>``: job files, logs and law's submission records."""
-        return self.study_dir / "jobs" / str(self.effective_workflow)
+        """``<grid_dir>/jobs/<workflow>``: job files, logs and law's submission records."""
+        return self.grid_dir() / "jobs" / str(self.effective_workflow)
 
     def _job_config(self, config: Any) -> Any:
         """Run the job with this interpreter's law and put its log beside the records."""
@@ -161,7 +178,33 @@ class TrainGrid(
         return config
 
 
-def failed_jobs(task: TrainGrid) -> list[dict[str, Any]]:
+class TrainGrid(GridWorkflow, TrainingTask):
+    """The study preset's grid of module autoencoders; a branch is one (latent dim, bits)."""
+
+    def points(self) -> list[HgcalTask]:
+        return [
+            self.clone(TrainModuleAE, latent_dim=d, latent_bits=b) for d, b in self.spec().ae_grid()
+        ]
+
+    def grid_dir(self) -> Path:
+        return self.study_dir
+
+
+class TrainScanGrid(GridWorkflow, LatentScan):
+    """The MNIST latent scan's trainings (every arch × latent dim); a branch is one of them."""
+
+    def points(self) -> list[HgcalTask]:
+        return [
+            self.clone(TrainAutoencoder, arch=arch, latent_dim=int(dim))
+            for arch in self.archs
+            for dim in self.latent_dims
+        ]
+
+    def grid_dir(self) -> Path:
+        return self.scan_dir
+
+
+def failed_jobs(task: GridWorkflow) -> list[dict[str, Any]]:
     """The failed jobs in law's submission records of ``task``: job id, branches, submissions,
     law's error text and the job's log file (where the batch system wrote it)."""
     failed = []

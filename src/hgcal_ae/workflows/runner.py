@@ -11,6 +11,7 @@ machines may share a folder, so no lock is taken.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -114,16 +115,21 @@ def _locked(root: Path) -> Iterator[None]:
     path = root / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
+        # A POSIX record lock (lockf), not flock: it belongs to this process alone, so a
+        # child forked while it is held (law's multiprocessing manager lives on after the
+        # grid's workflow) does not hold the folder too and block this run's next step.
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
             print(
                 f"hgcal-ae: {path} is held by another run ({_lock_holder(fd)}); "
                 "this run waits for it to finish",
                 file=sys.stderr,
                 flush=True,
             )
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.lockf(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
         yield
@@ -143,7 +149,7 @@ def _only_lock_file(root: Path) -> bool:
 
 @contextmanager
 def output_lock(roots: Sequence[Path]) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``<root>/.hgcal-ae.lock`` of every root (sorted order).
+    """Hold an exclusive lock (``lockf``) on ``<root>/.hgcal-ae.lock`` of every root (sorted order).
 
     Waits, after one line on stderr naming the holder, while another run holds one.  The
     lock file keeps the holder's pid and host; the lock itself goes with the process.
