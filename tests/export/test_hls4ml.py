@@ -71,3 +71,21 @@ def test_with_hls4mls_default_truncation_and_wrap_the_check_fails(tiny_ae, image
     assert types.latent == "ufixed<5,1,TRN,WRAP>"
     check = verify_hls4ml(tiny_ae, export_hls4ml(tiny_ae, tmp_path, types), images)
     assert not check["exact"] and check["codes_differing"] > len(images)
+
+
+def test_the_hardware_page_renders_from_the_export(hls_export, tmp_path):
+    """docs/hardware.md's block reads every field it needs from a real export's summary."""
+    from hgcal_ae.study.pages import RunSource, plan_pages
+
+    page = tmp_path / "docs" / "hardware.md"
+    (tmp_path / "docs" / "images").mkdir(parents=True)
+    page.write_text("<!-- begin generated: hardware-verification -->\n"
+                    "<!-- end generated: hardware-verification -->\n")  # fmt: skip
+    source = RunSource(hls_export / "summary.json", "export/hls4ml/summary.json", "cmd")
+    plan = plan_pages([page], {"export": source}, tmp_path / "docs" / "images", tmp_path)
+    text = plan.pages[page][1]
+    summary = json.loads((hls_export / "summary.json").read_text())
+    mults = summary["resources"]["multiplications"]
+    assert "| hls4ml | 3,000 | 0 of 12,000 | 0 | – | yes |" in text
+    assert f"| multiplications per inference | {mults:,}: " in text
+    assert "| onnx | not exported |" in text

@@ -66,6 +66,8 @@ def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, An
         "cuda": (out / "cuda" / "summary.json",
                  "python validation/check_cuda.py --output-dir $OUTPUT_DIR/cuda"),
         "beamtest": (BeamtestStudy(**root).output()["summary"].path, "hgcal-ae beamtest"),
+        "export": (out / "export" / "hls4ml" / "summary.json",
+                   "hgcal-ae export MODEL --format FORMAT --output-dir $OUTPUT_DIR/export --verify N"),
     }  # fmt: skip
     for bench in ("emd", "simulation", "mnist_workflow", "study", "beamtest"):
         paths[f"bench_{bench}"] = (

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import torch
 
 from hgcal_ae.export.encoder import ModelLike, PlainEncoder, code_step, latent_codes, load_model
 from hgcal_ae.export.tools import require_compiler, require_package
@@ -144,16 +145,23 @@ def fixed_point_types(
 
 def encoder_resources(model: ModelLike) -> dict[str, int]:
     """What hls4ml builds without a vendor tool to count: parameters and multiplications per
-    inference (a fully parallel encoder has one multiplier for each)."""
-    ae = load_model(model)
-    f, d = ae.config.filters, ae.config.latent_dim
-    conv_mults = 4 * 4 * f * 9  # 16 output positions, 3x3 kernel, one input channel
-    dense_mults = 4 * 4 * f * d
+    inference (a fully parallel encoder has one multiplier for each).
+
+    Counted from the encoder's layers: the convolution makes one product per output position,
+    filter and kernel weight (16 positions × filters × 3×3 for the 8×8 input at stride 2);
+    the dense layer one per weight (its inputs × latent_dim).
+    """
+    plain = PlainEncoder(load_model(model))
+    with torch.no_grad():
+        conv_out = plain.conv(torch.zeros(1, 1, 8, 8))
+    positions = conv_out.shape[-2] * conv_out.shape[-1]
+    conv_mults = positions * plain.conv.weight.numel()  # filters × in-channels × kernel
+    dense_mults = plain.dense.weight.numel()  # inputs × latent_dim
     return {
-        "parameters": ae.parameter_counts()["encoder"],
-        "conv_multiplications": conv_mults,
-        "dense_multiplications": dense_mults,
-        "multiplications": conv_mults + dense_mults,
+        "parameters": sum(p.numel() for p in plain.parameters()),
+        "conv_multiplications": int(conv_mults),
+        "dense_multiplications": int(dense_mults),
+        "multiplications": int(conv_mults + dense_mults),
     }
 
 

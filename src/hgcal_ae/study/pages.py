@@ -39,6 +39,7 @@ from hgcal_ae.atomic import atomic_path
 from hgcal_ae.errors import DataError
 from hgcal_ae.study import page_beamtest as beamtest
 from hgcal_ae.study import page_code as code
+from hgcal_ae.study import page_export as export
 from hgcal_ae.study import page_runs as runs
 from hgcal_ae.study import page_studies as studies
 from hgcal_ae.study.page_context import BlockContext, Doc, Figure, Rendered
@@ -81,6 +82,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "readme-simulation": ("validation", runs.readme_simulation),
     "beamtest-results": ("beamtest", beamtest.beamtest_results),
     "bench-beamtest": ("bench_beamtest", beamtest.bench_beamtest),
+    "hardware-verification": ("export", export.hardware_verification),
 }
 
 #: Blocks rendered from the package's code.
