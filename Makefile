@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_emd.py --json $${OUTPUT_DIR:-output}/benchmarks/emd.json
 	$(PY) benchmarks/bench_study.py --json $${OUTPUT_DIR:-output}/benchmarks/study.json
 	$(PY) benchmarks/bench_beamtest.py --json $${OUTPUT_DIR:-output}/benchmarks/beamtest.json
+	$(PY) benchmarks/bench_law.py --json $${OUTPUT_DIR:-output}/benchmarks/law.json
 
 validate: $(STAMP)
 	$(PY) validation/validate_simulation.py

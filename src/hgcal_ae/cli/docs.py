@@ -69,7 +69,7 @@ def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, An
         "export": (out / "export" / "hls4ml" / "summary.json",
                    "hgcal-ae export MODEL --format FORMAT --output-dir $OUTPUT_DIR/export --verify N"),
     }  # fmt: skip
-    for bench in ("emd", "simulation", "mnist_workflow", "study", "beamtest"):
+    for bench in ("emd", "simulation", "mnist_workflow", "study", "beamtest", "law"):
         paths[f"bench_{bench}"] = (
             out / "benchmarks" / f"{bench}.json",
             f"python benchmarks/bench_{bench}.py --json $OUTPUT_DIR/benchmarks/{bench}.json",

@@ -238,6 +238,25 @@ def bench_mnist_workflow(ctx: BlockContext) -> Rendered:
     return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + goal)
 
 
+def bench_law(ctx: BlockContext) -> Rendered:
+    """law's local workflow against the plain luigi run of the smoke study (bench_law.py)."""
+    s = ctx.s
+    rows = []
+    for kind, what in (("plain", "plain luigi tasks"), ("law", "`--workflow local` (law)")):
+        runs = [t.number() for t in s["seconds"][kind].items()]
+        rows.append({"what": what, "runs": len(runs), "seconds": sum(runs) / len(runs)})
+    columns = (("what", "smoke study: grid, evaluation, report"), ("runs", "runs", "{:d}"),
+               ("seconds", "mean wall time [s]", "{:.1f}"))  # fmt: skip
+    ratio, goal = s["ratio"].number(), s["goal"].number()
+    verdict = "met" if s["met"].flag() else f"missed by {100 * (ratio - goal):.0f} points"
+    line = f"law / plain = {ratio:.3f}; goal ≤ {goal:.2f}: {verdict}.\n"
+    counts = _bench_counts(s)
+    if s.has("load_average"):  # other jobs on the machine make single pairs noisy
+        before, after = (v.number() for v in s["load_average"].items())
+        counts += f", load average {before:.1f} before and {after:.1f} after"
+    return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + line)
+
+
 def bench_study(ctx: BlockContext) -> Rendered:
     s = ctx.s
     t = s["training"]
