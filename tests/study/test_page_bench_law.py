@@ -30,8 +30,8 @@ def test_the_block_shows_both_runs_and_the_ratio_against_the_goal(tmp_path: Path
                "seconds": {"plain": [100.0, 110.0], "law": [103.0, 113.0]},
                "ratio": 216.0 / 210.0, "goal": 1.05, "met": True, "load_average": [0.5, 1.25]}  # fmt: skip
     body = _render(tmp_path, summary)
-    assert "| plain luigi tasks | 2 | 105.0 |" in body
-    assert "| `--workflow local` (law) | 2 | 108.0 |" in body
+    assert "| plain luigi tasks | 100.0, 110.0 | 105.0 |" in body
+    assert "| `--workflow local` (law) | 103.0, 113.0 | 108.0 |" in body
     assert "law / plain = 1.029; goal ≤ 1.05: met." in body
     assert "load average 0.5 before and 1.2 after" in body
     missed = _render(tmp_path / "m", {**summary, "ratio": 1.19, "met": False})
