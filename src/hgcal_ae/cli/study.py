@@ -16,7 +16,13 @@ from hgcal_ae.cli.common import (
     task_parameters,
 )
 
-__all__ = ["add_occupancy_option", "add_parsers", "check_loss", "check_occupancy", "study_parameters"]
+__all__ = [
+    "add_occupancy_option",
+    "add_parsers",
+    "check_loss",
+    "check_occupancy",
+    "study_parameters",
+]
 
 
 def add_parsers(sub: Any) -> None:
