@@ -213,7 +213,10 @@ def failed_jobs(task: GridWorkflow) -> list[dict[str, Any]]:
         for job_num, job in data.get("jobs", {}).items():
             if job.get("status") != "failed":
                 continue
-            logs = sorted(task.jobs_dir().glob(f"job-{job['job_id']}_*.log"))
+            branches = job["branches"]
+            postfix = f"_{branches[0]}To{branches[-1] + 1}"  # law's name for the job's branches
+            logs = sorted(task.jobs_dir().glob(f"job-{job['job_id']}{postfix}.log"))  # Slurm
+            logs += sorted(task.jobs_dir().glob(f"job{postfix}.err"))  # HTCondor (its stderr)
             failed.append({
                 "job_num": int(job_num), "job_id": job["job_id"], "branches": job["branches"],
                 "submissions": 1 + data.get("attempts", {}).get(job_num, 0), "error": job.get("error"),
