@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,13 +92,13 @@ class GridWorkflow(
     task's own.  The workflow requires what the points require (made before any job).
     """
 
+    @abstractmethod
     def points(self) -> list[HgcalTask]:
         """The tasks the branches stand for, in branch order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def grid_dir(self) -> Path:
         """The folder the grid's results go to; law's files go to ``<grid_dir>/jobs/<workflow>``."""
-        raise NotImplementedError
 
     def create_branch_map(self) -> dict[int, str]:
         return {i: point.task_id for i, point in enumerate(self.points())}
