@@ -14,7 +14,7 @@ import luigi
 from hgcal_ae.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
-    from hgcal_ae.workflows.grid import TrainGrid
+    from hgcal_ae.workflows.grid import GridWorkflow
 
 __all__ = [
     "add_run_options",
@@ -149,8 +149,8 @@ def run_workflow(tasks: Sequence[luigi.Task], args: argparse.Namespace) -> None:
     )
 
 
-def run_grid(grid: TrainGrid, args: argparse.Namespace) -> None:
-    """Run the law workflow ``grid`` (a :class:`~hgcal_ae.workflows.grid.TrainGrid`) as
+def run_grid(grid: GridWorkflow, args: argparse.Namespace) -> None:
+    """Run the law workflow ``grid`` (a :class:`~hgcal_ae.workflows.grid.GridWorkflow`) as
     :func:`run_workflow` does; a failed batch job is named with its id and log file."""
     from hgcal_ae.errors import HgcalAeError
     from hgcal_ae.workflows.grid import failed_jobs, law_command_line
