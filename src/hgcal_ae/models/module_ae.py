@@ -25,12 +25,24 @@ with a straight-through gradient, so its bits are real), ``filters`` (encoder wi
 optional 6-bit quantisation-aware weights in the encoder (the on-chip format).  The decoder
 runs off-detector in floating point.  The lower-right 4x4 quarter of the image is no trigger
 cell: the output is masked there.
+
+**Conditional decoder** (``conditions``, ECON_CAE, econt.md §10-11): the decoder's first dense
+layer also gets the module's conditions, known off-detector and costing no e-link bits; the
+encoder is unchanged.  Each name of :data:`CONDITIONS` adds its features, normalised as in
+ECON_CAE's ``process_data.py``: ``abs_eta`` |η|/3.1, ``layer`` (layer − 1)/46, ``wafer_type``
+one-hot of 3 (:data:`WAFER_TYPES`), ``log_sum`` ln(ΣCALQ + 1) as given.  Build them with
+:func:`condition_features`; a conditional model asked to decode without them raises
+:class:`~hgcal_ae.errors.ConfigError`.  With no conditions (the default) the model is the
+unconditional one, parameter for parameter and draw for draw.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -39,9 +51,76 @@ from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS
 from hgcal_ae.errors import ConfigError
 from hgcal_ae.models.quantisation import quantise_unsigned, quantise_weights
 
-__all__ = ["DECODER_HEADS", "ModuleAEConfig", "ModuleAutoencoder", "image_mask"]
+__all__ = [
+    "CONDITIONS",
+    "DECODER_HEADS",
+    "WAFER_TYPES",
+    "ModuleAEConfig",
+    "ModuleAutoencoder",
+    "condition_features",
+    "condition_width",
+    "image_mask",
+]
 
 DECODER_HEADS = ("softmax", "sigmoid")
+#: Conditions a decoder can get, with the number of features each adds (ECON_CAE)
+CONDITIONS: dict[str, int] = {"abs_eta": 1, "layer": 1, "wafer_type": 3, "log_sum": 1}
+#: The silicon sensors of the wafer-type one-hot: HD 120 µm, LD 200 µm, LD 300 µm
+WAFER_TYPES = ("hd_120um", "ld_200um", "ld_300um")
+
+
+def condition_width(conditions: tuple[str, ...]) -> int:
+    """Number of decoder input features the ``conditions`` add."""
+    return sum(CONDITIONS[name] for name in conditions)
+
+
+def condition_features(
+    conditions: tuple[str, ...], values: Mapping[str, npt.ArrayLike]
+) -> torch.Tensor:
+    """The decoder's condition features ``(N, condition_width(conditions))``, float32.
+
+    Parameters
+    ----------
+    conditions
+        Names from :data:`CONDITIONS`, in the model's order.
+    values
+        Per module ``(N,)``: ``abs_eta`` (|η|), ``layer`` (1..), ``wafer_type`` (index into
+        :data:`WAFER_TYPES`), ``log_sum`` (ln(ΣCALQ + 1)).
+
+    Raises
+    ------
+    ConfigError
+        If a value is missing, has another length than the others, is not finite, or a
+        wafer type is outside 0..2.
+    """
+    columns: list[npt.NDArray[np.float64]] = []
+    lengths = set()
+    for name in conditions:
+        if name not in values:
+            msg = f"condition {name!r} has no values; expected per-module arrays for {', '.join(conditions)}"
+            raise ConfigError(msg)
+        value = np.asarray(values[name], dtype=np.float64).reshape(-1)
+        lengths.add(value.size)
+        if not np.isfinite(value).all():
+            msg = f"condition {name!r} holds {int((~np.isfinite(value)).sum())} non-finite values; expected finite numbers"
+            raise ConfigError(msg)
+        if name == "wafer_type":
+            kind = value.astype(np.int64)
+            if np.any(kind != value) or np.any((kind < 0) | (kind >= len(WAFER_TYPES))):
+                msg = f"condition 'wafer_type' must be an index 0..{len(WAFER_TYPES) - 1} into {WAFER_TYPES}"
+                raise ConfigError(msg)
+            columns.extend((kind == k).astype(np.float64) for k in range(len(WAFER_TYPES)))
+        else:  # ECON_CAE's scales: η / 3.1, (layer - 1) / 46, ln(ΣCALQ + 1) as is
+            scale, shift = {"abs_eta": (3.1, 0.0), "layer": (46.0, 1.0), "log_sum": (1.0, 0.0)}[
+                name
+            ]
+            columns.append((value - shift) / scale)
+    if len(lengths) > 1:
+        msg = f"conditions {conditions!r} have different lengths {sorted(lengths)}; expected one per module"
+        raise ConfigError(msg)
+    n = lengths.pop() if lengths else 0
+    features = np.stack(columns, axis=1) if columns else np.zeros((n, 0))
+    return torch.from_numpy(features.astype(np.float32))
 
 
 def image_mask() -> torch.Tensor:
@@ -61,8 +140,17 @@ class ModuleAEConfig:
     quantised_weights: bool = False
     weight_bits: int = 6
     decoder_head: str = "softmax"
+    conditions: tuple[str, ...] = ()  # the conditional decoder's inputs (CONDITIONS); () = none
 
     def __post_init__(self) -> None:
+        conditions = self.conditions
+        if isinstance(conditions, str) or not all(c in CONDITIONS for c in conditions):
+            msg = f"conditions must be names from {', '.join(CONDITIONS)}, got {conditions!r}"
+            raise ConfigError(msg)
+        if len(set(conditions)) != len(tuple(conditions)):
+            msg = f"conditions must not repeat a name, got {conditions!r}"
+            raise ConfigError(msg)
+        object.__setattr__(self, "conditions", tuple(conditions))
         if self.decoder_head not in DECODER_HEADS:
             msg = (
                 f"decoder_head must be one of {', '.join(DECODER_HEADS)}, got {self.decoder_head!r}"
@@ -136,7 +224,7 @@ class ModuleAutoencoder(nn.Module):
         self.conv = _QuantisedConv2d(1, f, 3, stride=2, padding=1, weight_bits=bits, enabled=on)
         self.dense = _QuantisedLinear(4 * 4 * f, config.latent_dim, weight_bits=bits, enabled=on)
         self.decoder = nn.Sequential(
-            nn.Linear(config.latent_dim, 128),
+            nn.Linear(config.latent_dim + condition_width(config.conditions), 128),
             nn.ReLU(),
             nn.Unflatten(1, (8, 4, 4)),
             nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1),
@@ -159,16 +247,39 @@ class ModuleAutoencoder(nn.Module):
         h = torch.relu(self.conv(image)).flatten(1)
         return quantise_unsigned(self.dense(h), self.config.latent_bits)
 
-    def decode(self, code: torch.Tensor, total: torch.Tensor | float = 1.0) -> torch.Tensor:
-        """The 8x8 image of ``code``; the softmax head scales its shape to ``total`` ((B, 1, 1, 1))."""
+    def decode(
+        self,
+        code: torch.Tensor,
+        total: torch.Tensor | float = 1.0,
+        conditions: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The 8x8 image of ``code``; the softmax head scales its shape to ``total`` ((B, 1, 1, 1)).
+
+        ``conditions``: the conditional decoder's features ``(B, condition_width)``
+        (:func:`condition_features`); required exactly when ``config.conditions`` is not empty.
+        """
+        names = self.config.conditions
+        if names:
+            width = condition_width(names)
+            if conditions is None:
+                msg = f"this module AE decodes with conditions {names!r}; call it with their features (B, {width}) from condition_features"
+                raise ConfigError(msg)
+            if conditions.shape != (code.shape[0], width):
+                msg = f"conditions have shape {tuple(conditions.shape)}; expected ({code.shape[0]}, {width}) for {names!r}"
+                raise ConfigError(msg)
+            code = torch.cat([code, conditions.to(code)], dim=1)
+        elif conditions is not None:
+            msg = "this module AE has no conditions (ModuleAEConfig.conditions is empty); decode it without them"
+            raise ConfigError(msg)
         logits = self.decoder(code)
         if self.config.decoder_head == "sigmoid":
             return torch.sigmoid(logits) * self.mask
         logits = logits.masked_fill(self.mask == 0, float("-inf")).flatten(1)
         return torch.softmax(logits, dim=1).view(-1, 1, 8, 8) * total
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(image), image.sum(dim=(1, 2, 3), keepdim=True))
+    def forward(self, image: torch.Tensor, conditions: torch.Tensor | None = None) -> torch.Tensor:
+        total = image.sum(dim=(1, 2, 3), keepdim=True)
+        return self.decode(self.encode(image), total, conditions)
 
     def parameter_counts(self) -> dict[str, int]:
         """Trainable parameters of the encoder (on chip) and the decoder."""

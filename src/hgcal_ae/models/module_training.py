@@ -3,14 +3,20 @@
 Public API::
 
     ModuleTrainingConfig(latent_dim=16, latent_bits=9, loss="telescope", epochs=20, ...)
-    train_module_autoencoder(config, train_tc, val_tc, **run) -> (ModuleAutoencoder, LoopResult)
+    train_module_autoencoder(config, train_tc, val_tc, *, train_conditions=None,
+                             val_conditions=None, **run) -> (ModuleAutoencoder, LoopResult)
     train_rows(build, config, train, val, batch_loss, **run) -> (model, LoopResult)
     module_inputs(tc) -> (images (N, 1, 8, 8) tensor, scale (N,))
-    decode_shapes(model, tc) -> (N, 48)          # the decoder's output per module
-    decode_modules(model, tc, *, lsb, zero_suppress=0.0) -> (N, 48)   # what the trigger sees
-    autoencoder_output(model, tc, n_elinks, *, lsb, zero_suppress=0.0) -> AlgorithmOutput
+    decode_shapes(model, tc, *, conditions=None) -> (N, 48)   # the decoder's output per module
+    decode_modules(model, tc, *, lsb, zero_suppress=0.0, conditions=None) -> (N, 48)
+    autoencoder_output(model, tc, n_elinks, *, lsb, zero_suppress=0.0, conditions=None)
     save_module_ae(path, model, config, history) / load_module_ae(path) -> ModuleAutoencoder
     saved_training_config(path) -> ModuleTrainingConfig | None
+
+``conditions`` (a conditional decoder's, :attr:`ModuleAEConfig.conditions`): per-module raw
+values by name (``{"abs_eta": (N,), "layer": (N,), ...}``), turned into features by
+:func:`~hgcal_ae.models.module_ae.condition_features`; a conditional model needs them at every
+call, an unconditional one refuses them (:class:`~hgcal_ae.errors.ConfigError`).
 
 The ECON-T chain around the network (inputs, module sum, zero suppression, the AE frame) is
 :mod:`hgcal_ae.trigger.transmission`; this module runs the network inside it.
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, Unpack
@@ -31,7 +37,7 @@ import torch
 
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.losses import Loss
-from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder
+from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder, condition_features
 from hgcal_ae.models.module_losses import module_loss
 from hgcal_ae.models.training import (
     EpochRecord,
@@ -59,6 +65,26 @@ __all__ = [
 ]
 
 ModelT = TypeVar("ModelT", bound=ModuleAutoencoder)
+Conditions = Mapping[str, npt.ArrayLike]
+
+
+def _condition_rows(
+    config: ModuleAEConfig, conditions: Conditions | None, n_rows: int, what: str
+) -> torch.Tensor | None:
+    """The condition features of ``n_rows`` modules, or None for an unconditional model."""
+    if not config.conditions:
+        if conditions is not None:
+            msg = f"{what}: this module AE has no conditions (ModuleAEConfig.conditions is empty); pass none"
+            raise ConfigError(msg)
+        return None
+    if conditions is None:
+        msg = f"{what}: a conditional module AE (conditions {config.conditions!r}) needs their per-module values; got none"
+        raise ConfigError(msg)
+    features = condition_features(config.conditions, conditions)
+    if len(features) != n_rows:
+        msg = f"{what}: conditions for {len(features)} modules; expected one per module ({n_rows})"
+        raise ConfigError(msg)
+    return features
 
 
 @dataclass(frozen=True)
@@ -133,6 +159,8 @@ def train_module_autoencoder(
     train_tc: npt.ArrayLike,
     val_tc: npt.ArrayLike,
     *,
+    train_conditions: Conditions | None = None,
+    val_conditions: Conditions | None = None,
     finetune_loss: Loss | None = None,
     **run: Unpack[RunOptions],
 ) -> tuple[ModuleAutoencoder, LoopResult]:
@@ -143,6 +171,9 @@ def train_module_autoencoder(
     trained model is then fine-tuned with ``finetune_loss(y, y_hat)`` (a loss of a higher
     stage, injected: models do not import metrics) at ``config.finetune_learning_rate``; its
     checkpoint is ``finetune_<checkpoint name>``, its epochs follow the first ones in the history.
+    A conditional model (``config.conditions``) needs ``train_conditions`` and
+    ``val_conditions`` (one value per module of ``train_tc`` / ``val_tc``): each batch row then
+    carries the image and its condition features.
     """
     if config.finetune_epochs and finetune_loss is None:
         msg = f"finetune_epochs={config.finetune_epochs} needs the finetune_loss callable (e.g. hgcal_ae.metrics.emd_loss.exact_emd_image_loss)"
@@ -150,18 +181,52 @@ def train_module_autoencoder(
     loss_fn = module_loss(config.loss)
     train_img, train_scale = module_inputs(train_tc)
     val_img, val_scale = module_inputs(val_tc)
+    train_cond = _condition_rows(config, train_conditions, len(train_img), "train_conditions")
+    val_cond = _condition_rows(config, val_conditions, len(val_img), "val_conditions")
     train_img, val_img = train_img[train_scale > 0], val_img[val_scale > 0]
     if len(train_img) == 0 or len(val_img) == 0:
         msg = "module-AE training needs non-empty modules in both the training and validation sets"
         raise ConfigError(msg)
+    if train_cond is not None and val_cond is not None:
+        # conditional: each row is the flattened image, then its condition features
+        train_img = torch.cat([train_img.flatten(1), train_cond[train_scale > 0]], dim=1)
+        val_img = torch.cat([val_img.flatten(1), val_cond[val_scale > 0]], dim=1)
     model, result = train_rows(
         lambda: ModuleAutoencoder(config.ae_config()),
         config,
         train_img,
         val_img,
-        lambda m, batch: loss_fn(batch, m(batch)),
+        _batch_loss(loss_fn, conditional=bool(config.conditions)),
         **run,
     )
+    return _finetune(model, result, config, train_img, val_img, finetune_loss, **run)
+
+
+def _batch_loss(
+    loss: Loss, *, conditional: bool
+) -> Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]:
+    """``loss(image, model(image))`` of a batch; of packed rows (64 image values, then the
+    condition features) ``loss(image, model(image, features))`` for a conditional model."""
+    if not conditional:
+        return lambda m, batch: loss(batch, m(batch))
+
+    def packed(m: torch.nn.Module, rows: torch.Tensor) -> torch.Tensor:
+        image = rows[:, :64].reshape(-1, 1, 8, 8)
+        return loss(image, m(image, rows[:, 64:]))
+
+    return packed
+
+
+def _finetune(
+    model: ModuleAutoencoder,
+    result: LoopResult,
+    config: ModuleTrainingConfig,
+    train_img: torch.Tensor,
+    val_img: torch.Tensor,
+    finetune_loss: Loss | None,
+    **run: Unpack[RunOptions],
+) -> tuple[ModuleAutoencoder, LoopResult]:
+    """The fine-tuning stage of :func:`train_module_autoencoder` (nothing without it)."""
     if not config.finetune_epochs or finetune_loss is None:
         return model, result
     stage = dataclasses.replace(
@@ -170,9 +235,8 @@ def train_module_autoencoder(
     checkpoint = run.get("checkpoint")
     if checkpoint is not None:
         run["checkpoint"] = checkpoint.with_name(f"finetune_{checkpoint.name}")
-    tuned, second = train_rows(
-        lambda: model, stage, train_img, val_img, lambda m, b: finetune_loss(b, m(b)), **run
-    )
+    batch_loss = _batch_loss(finetune_loss, conditional=bool(config.conditions))
+    tuned, second = train_rows(lambda: model, stage, train_img, val_img, batch_loss, **run)
     offset = len(result.history)
     history = result.history + [
         dataclasses.replace(r, epoch=r.epoch + offset) for r in second.history
@@ -182,18 +246,36 @@ def train_module_autoencoder(
 
 @torch.no_grad()
 def decode_shapes(
-    model: ModuleAutoencoder, tc: npt.ArrayLike, *, batch_size: int = 65536
+    model: ModuleAutoencoder,
+    tc: npt.ArrayLike,
+    *,
+    batch_size: int = 65536,
+    conditions: Conditions | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Encode and decode modules: the decoder's output ``(N, 48)`` for inputs ``tc`` ``(N, 48)``."""
+    """Encode and decode modules: the decoder's output ``(N, 48)`` for inputs ``tc`` ``(N, 48)``.
+
+    A conditional model needs ``conditions`` (one value per module, see the module docstring).
+    """
     device = next(model.parameters()).device
     model.eval()
     images, _ = module_inputs(tc)
-    decoded = torch.cat([model(b.to(device)).cpu() for b in torch.split(images, batch_size)])
+    features = _condition_rows(model.config, conditions, len(images), "decoding")
+    if features is None:
+        batches = [model(b.to(device)) for b in torch.split(images, batch_size)]
+    else:
+        pairs = zip(torch.split(images, batch_size), torch.split(features, batch_size), strict=True)
+        batches = [model(b.to(device), f.to(device)) for b, f in pairs]
+    decoded = torch.cat([b.cpu() for b in batches])
     return from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))
 
 
 def decode_modules(
-    model: ModuleAutoencoder, tc: npt.ArrayLike, *, lsb: float, zero_suppress: float = 0.0
+    model: ModuleAutoencoder,
+    tc: npt.ArrayLike,
+    *,
+    lsb: float,
+    zero_suppress: float = 0.0,
+    conditions: Conditions | None = None,
 ) -> npt.NDArray[np.float64]:
     """Encode, transmit and decode modules: the TC charges the trigger sees, ``(N, 48)``.
 
@@ -206,9 +288,12 @@ def decode_modules(
     zero_suppress
         Decoded TCs below this value (after scaling to the module sum) are set to 0 and the
         rest rescaled to the transmitted sum (CMSSW: 0.1 MIP_T).
+    conditions
+        A conditional model's per-module conditions (see the module docstring).
     """
     tc = np.asarray(tc, dtype=np.float64)
-    return to_module_sum(decode_shapes(model, tc), tc, lsb=lsb, zero_suppress=zero_suppress)
+    shapes = decode_shapes(model, tc, conditions=conditions)
+    return to_module_sum(shapes, tc, lsb=lsb, zero_suppress=zero_suppress)
 
 
 def autoencoder_output(
@@ -218,17 +303,20 @@ def autoencoder_output(
     *,
     lsb: float,
     zero_suppress: float = 0.0,
+    conditions: Conditions | None = None,
 ) -> AlgorithmOutput:
     """The AE as one ECON-T algorithm (:func:`~hgcal_ae.trigger.transmission.transmit_autoencoder`).
+
+    A conditional model decodes with ``conditions`` (free: known off-detector, no e-link bits).
 
     Raises
     ------
     ConfigError
-        If the latent code does not fit ``n_elinks``.
+        If the latent code does not fit ``n_elinks``, or a conditional model gets no conditions.
     """
     cfg = model.config
     tc = np.asarray(tc, dtype=np.float64)
-    shapes = decode_shapes(model, tc)
+    shapes = decode_shapes(model, tc, conditions=conditions)
     return transmit_autoencoder(
         shapes, tc, n_elinks, cfg.latent_dim, cfg.latent_bits, lsb=lsb, zero_suppress=zero_suppress
     )
@@ -264,6 +352,7 @@ def load_module_ae(path: str | os.PathLike[str]) -> ModuleAutoencoder:
             latent_dim=c["latent_dim"], latent_bits=c["latent_bits"], filters=c["filters"],
             quantised_weights=c["quantised_weights"],
             decoder_head=c.get("decoder_head", "sigmoid"),  # files from before the choice
+            conditions=tuple(c.get("conditions", ())),  # files from before conditional decoders
         )  # fmt: skip
         model = ModuleAutoencoder(config)
         model.load_state_dict(payload["state_dict"])
