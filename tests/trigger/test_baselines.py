@@ -46,14 +46,14 @@ def modules_with_passing(counts: list[int], threshold: float = 10.0) -> np.ndarr
 
 
 def test_threshold_sum_bits_by_hand() -> None:
-    # 16 header bits (5 BX + 3 type + 8 sum), 3-bit count + 6-bit address below 8 TCs,
-    # else a 48-bit map; 7 bits per TC
-    assert threshold_sum_bits(0) == 16 + 3
+    # 16 header bits (5 BX + 3 type + 8 sum), 3-bit count + 6-bit address for 1-7 TCs,
+    # else a 48-bit map; 7 bits per TC; no TC passing: the header alone (EMU type 000)
+    assert threshold_sum_bits(0) == 16
     assert threshold_sum_bits(5) == 16 + 3 + 5 * 6 + 5 * 7  # 84
     assert threshold_sum_bits(8) == 16 + 48 + 8 * 7  # 120
     assert threshold_sum_bits(20) == 16 + 48 + 20 * 7  # 204
     out = threshold_sum(modules_with_passing([0, 5, 8, 20]), 14, threshold=10.0)
-    np.testing.assert_array_equal(out.bits, [19, 84, 120, 204])
+    np.testing.assert_array_equal(out.bits, [16, 84, 120, 204])
     assert out.fits.all()
     np.testing.assert_array_equal((out.reconstructed > 0).sum(axis=1), [0, 5, 8, 20])
 

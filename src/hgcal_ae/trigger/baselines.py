@@ -177,10 +177,12 @@ def threshold_sum_bits(n_passing: ArrayLike) -> NDArray[np.int64]:
     """Threshold-Sum output length for ``n_passing`` TCs (econt.md §6).
 
     16 header bits (5 BX + 3 type + 8-bit 5E3M sum), then a 3-bit count and a 6-bit address
-    per TC if fewer than 8 pass, else a 48-bit map, then 7 bits (4E3M) per TC.
+    per TC if 1 to 7 pass, else a 48-bit map, then 7 bits (4E3M) per TC.  With no TC passing
+    the frame is the 16 header bits alone (type ``000``, no count: EMU Formatter
+    ``formatThresholdOutput``).
     """
     k = np.asarray(n_passing, dtype=np.int64)
-    address = np.where(k < 8, TS_COUNT_BITS + ADDRESS_BITS * k, MAP_BITS)
+    address = np.where(k == 0, 0, np.where(k < 8, TS_COUNT_BITS + ADDRESS_BITS * k, MAP_BITS))
     return TS_HEADER_BITS + address + TC_4E3M.bits * k
 
 

@@ -21,11 +21,17 @@ mantissa bits:
 Decoding gives the *representable value* (the lower edge of the bin, what the hardware
 reconstructs): ``m`` if ``e == 0`` else ``(2**M + m) << (e - 1)``.  With ``centre=True`` it
 adds half the bin width, ``2**(e - 2)`` for ``e >= 2`` (bins of ``e <= 1`` are one count
-wide and exact): this is EMU ``decode(..., edge=False)``.  The largest representable value
-is ``(2**(M + 1) - 1) << (2**E - 2)``, e.g. 245 760 for 4E3M.
+wide and exact): this is EMU ``decode(..., droppedBits=0, edge=False)``.  The largest
+representable value is ``(2**(M + 1) - 1) << (2**E - 2)``, e.g. 245 760 for 4E3M.
 
 The HGCROC also drops 1 (LD) or 3 (HD) LSBs before encoding (econt.md §1); express that
-with ``lsb=2`` or ``lsb=8`` in :func:`quantise`.
+with ``lsb=2`` or ``lsb=8`` in :func:`quantise`, whose ``centre=True`` is then EMU
+``decode(encode(v, dropBits=k), droppedBits=k, edge=False)``: half the bin width is added
+to every bin, the one-lsb bins of ``e <= 1`` included (e.g. 5 counts at ``lsb=2`` give 5).
+
+Charges given in a unit other than counts (MIP, with ``lsb=2/45``) are turned into counts
+by :func:`to_counts`, an exact floor: ``n`` counts expressed in the unit (``n * lsb`` in
+float64) give ``n`` back, where a plain ``floor(values / lsb)`` may give ``n - 1``.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ __all__ = [
     "max_value",
     "quantise",
     "tc_lsb_mip",
+    "to_counts",
 ]
 
 #: Largest bit length of a representable value: decoded values are exact in float64.
@@ -83,8 +90,8 @@ def max_value(exponent_bits: int, mantissa_bits: int) -> int:
     return largest
 
 
-def _as_counts(values: ArrayLike) -> NDArray[np.float64]:
-    """Floor ``values`` to integer counts (float64); reject NaN and negative values."""
+def _as_counts_unfloored(values: ArrayLike) -> NDArray[np.float64]:
+    """``values`` as float64; reject NaN and negative values."""
     v = np.asarray(values, dtype=np.float64)
     if np.isnan(v).any():
         msg = "expected non-negative counts, got NaN"
@@ -92,7 +99,52 @@ def _as_counts(values: ArrayLike) -> NDArray[np.float64]:
     if (v < 0).any():
         msg = f"expected non-negative counts, got a minimum of {float(v.min())!r}"
         raise ConfigError(msg)
-    return np.floor(v)
+    return v
+
+
+def _as_counts(values: ArrayLike) -> NDArray[np.float64]:
+    """Floor ``values`` to integer counts (float64); reject NaN and negative values."""
+    return np.floor(_as_counts_unfloored(values))
+
+
+#: Relative distance to an integer within which ``values / lsb`` is that integer in
+#: :func:`to_counts`: float64 rounding of ``n * lsb`` and of the division stays below a few
+#: 1e-16, continuous charges land that close to an integer count with probability ~1e-12.
+COUNT_RTOL = 1e-12
+
+
+def to_counts(values: ArrayLike, lsb: float = 1.0) -> NDArray[np.float64]:
+    """Whole counts of ``lsb`` in ``values``: ``floor(values / lsb)``, exact on whole counts.
+
+    Parameters
+    ----------
+    values
+        Non-negative charges, any shape, in the units of ``lsb``.
+    lsb
+        Value of one count (> 0), e.g. ``2/45`` MIP.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 integer counts, same shape.  A ratio ``values / lsb`` within
+        :data:`COUNT_RTOL` (relative) of an integer is that integer: ``n`` counts expressed in
+        the unit, ``n * lsb``, give ``n`` back, where float rounding of the division would
+        otherwise floor some of them to ``n - 1`` (e.g. 245 760 HD counts of ``8/45`` MIP).
+
+    Raises
+    ------
+    ConfigError
+        On ``lsb <= 0`` or NaN/negative values.
+    """
+    if not np.isfinite(lsb) or lsb <= 0:
+        msg = f"expected a finite lsb > 0, got {lsb!r}"
+        raise ConfigError(msg)
+    ratio = _as_counts_unfloored(values) / lsb
+    nearest = np.rint(ratio)
+    with np.errstate(invalid="ignore"):  # inf - inf
+        whole = np.abs(ratio - nearest) <= COUNT_RTOL * np.maximum(nearest, 1.0)
+    counts: NDArray[np.float64] = np.where(whole, nearest, np.floor(ratio))
+    return counts
 
 
 def encode_float(values: ArrayLike, exponent_bits: int, mantissa_bits: int) -> NDArray[np.uint32]:
@@ -225,7 +277,7 @@ class FloatFormat:
 def quantise(
     values: ArrayLike, fmt: FloatFormat, *, lsb: float = 1.0, centre: bool = False
 ) -> NDArray[np.float64]:
-    """Return what ``fmt`` transmits for ``values``: ``decode(encode(floor(values / lsb))) * lsb``.
+    """Return what ``fmt`` transmits for ``values``: ``decode(encode(to_counts(values, lsb))) * lsb``.
 
     Parameters
     ----------
@@ -236,11 +288,13 @@ def quantise(
     fmt
         The format, e.g. :data:`TC_4E3M`.
     lsb
-        Value of one count in the units of ``values`` (> 0).  ``floor`` is exact in
-        binary, so a value that is a multiple of a non-binary ``lsb`` may fall one count
-        short through float rounding of ``values / lsb``.
+        Value of one count in the units of ``values`` (> 0); values are floored to counts
+        by :func:`to_counts`, exact on whole counts.
     centre
-        Decode to the bin centre instead of the representable (lower-edge) value.
+        Decode to the bin centre instead of the representable (lower-edge) value: half the
+        bin width, ``2**(e - 2) * lsb``, is added, and ``lsb / 2`` to a one-count bin
+        (``e <= 1``) unless ``lsb == 1`` (integer counts, where such a bin holds one value).
+        With ``lsb = 2**k`` counts this is EMU ``decode(droppedBits=k, edge=False)``.
 
     Returns
     -------
@@ -252,11 +306,14 @@ def quantise(
     ConfigError
         On ``lsb <= 0`` or NaN/negative values.
     """
-    if not np.isfinite(lsb) or lsb <= 0:
-        msg = f"expected a finite lsb > 0, got {lsb!r}"
-        raise ConfigError(msg)
-    counts = _as_counts(np.asarray(values, dtype=np.float64) / lsb)
-    return fmt.decode(fmt.encode(counts), centre=centre) * lsb
+    codes = fmt.encode(to_counts(values, lsb))
+    value = fmt.decode(codes)
+    if centre:
+        shift = np.maximum((codes.astype(np.int64) >> fmt.mantissa_bits) - 1, 0)
+        half = np.where(shift > 0, np.exp2(shift - 1), 0.0 if lsb == 1 else 0.5)
+        value = value + half
+    scaled: NDArray[np.float64] = value * lsb
+    return scaled
 
 
 #: 7-bit TC charge, 4E+3M (EMU:Utils/encode.py; input and BC/TS/repeater outputs, econt.md §1, §6).
