@@ -99,8 +99,11 @@ def test_best_choice_keeps_n_largest(tc: np.ndarray) -> None:
 
 def test_best_choice_ties_by_index_and_cmssw_table() -> None:
     tcs = np.full((1, 48), 5.0)
-    out = best_choice(tcs, 2)
+    out = best_choice(tcs, 2, ties="lowest_id")
     np.testing.assert_array_equal(np.flatnonzero(out.reconstructed[0]), [0, 1, 2, 3])
+    # hardware: all equal, the network exchanges nothing: MUX indices 0-3 = TCs 0, 1, 4, 5
+    out = best_choice(tcs, 2)
+    np.testing.assert_array_equal(np.flatnonzero(out.reconstructed[0]), [0, 1, 4, 5])
     assert best_choice_n_tc(2, "cmssw") == 3
     assert best_choice(tcs, 2, table="cmssw").bits[0] == 12 + 3 * 13
     assert best_choice_n_tc(14) == 48
