@@ -21,6 +21,7 @@ __all__ = [
     "add_parsers",
     "check_loss",
     "check_occupancy",
+    "shower_parameters",
     "study_parameters",
 ]
 
@@ -57,6 +58,17 @@ def add_occupancy_option(p: argparse.ArgumentParser) -> None:
         "noise), pileup (noise plus a toy pile-up) or pu200 (published 200-pile-up occupancy, "
         "MIP_T); outputs go to <preset>_<occupancy>",
     )
+    g = p.add_argument_group("the showers (default: the preset's; other values, another folder)")
+    g.add_argument("--particle", default=None, help="signal particle: e- or e+ (electrons), gamma")
+    g.add_argument("--energies", default=None, help="signal energies [GeV], comma-separated")
+    g.add_argument(
+        "--eta-range", default=None, metavar="LO,HI",
+        help="pu200: the showers' |eta| range, within 1.5,3.0 (default 1.5,3.0)",
+    )  # fmt: skip
+    g.add_argument(
+        "--pileup-scale", default=None, metavar="S",
+        help="pu200: pile-up occupancy scale, a number >= 0 (1 = 200 pile-up, the default)",
+    )  # fmt: skip
 
 
 def check_occupancy(value: str) -> str:
@@ -69,6 +81,57 @@ def check_occupancy(value: str) -> str:
     return value
 
 
+def shower_parameters(args: argparse.Namespace, occupancy: str) -> dict[str, Any]:
+    """The task parameters of ``--particle``, ``--energies``, ``--eta-range`` and
+    ``--pileup-scale``, checked (:class:`ConfigError` naming the bad value)."""
+    from hgcal_ae.cli.common import csv_floats
+    from hgcal_ae.errors import ConfigError
+    from hgcal_ae.simulation.showers import MAX_ENERGY_GEV, PARTICLES
+    from hgcal_ae.study.occupancy_pu200 import ETA_LIMITS, check_pu200
+
+    params: dict[str, Any] = {}
+    if args.particle is not None:
+        if args.particle not in PARTICLES:
+            msg = f"--particle {args.particle!r}: expected one of {', '.join(PARTICLES)}"
+            raise ConfigError(msg)
+        params["particle"] = args.particle
+    if args.energies is not None:
+        energies = csv_floats(args.energies, "--energies")
+        if not all(0 < e <= MAX_ENERGY_GEV for e in energies):
+            msg = (
+                f"--energies {args.energies!r}: expected energies > 0 and <= {MAX_ENERGY_GEV:g} GeV"
+            )
+            raise ConfigError(msg)
+        params["energies"] = tuple(energies)
+    pu200 = {"--eta-range": args.eta_range, "--pileup-scale": args.pileup_scale}
+    given = [name for name, value in pu200.items() if value is not None]
+    if given and occupancy != "pu200":
+        msg = f"{' and '.join(given)} apply to --occupancy pu200 only, got --occupancy {occupancy}"
+        raise ConfigError(msg)
+    eta_range, scale = ETA_LIMITS, 1.0
+    if args.eta_range is not None:
+        items = [t.strip() for t in args.eta_range.split(",")]
+        try:
+            lo, hi = (float(t) for t in items)
+        except ValueError:
+            msg = f"--eta-range {args.eta_range!r}: expected two numbers LO,HI within {ETA_LIMITS[0]},{ETA_LIMITS[1]}"
+            raise ConfigError(msg) from None
+        eta_range = (lo, hi)
+        params["eta_range"] = eta_range
+    if args.pileup_scale is not None:
+        try:
+            scale = float(args.pileup_scale)
+        except ValueError:
+            msg = f"--pileup-scale {args.pileup_scale!r}: expected a number >= 0 (1 = 200 pile-up)"
+            raise ConfigError(msg) from None
+        params["pileup_scale"] = scale
+    try:
+        check_pu200(eta_range, scale)
+    except ConfigError as exc:
+        raise ConfigError(f"--eta-range/--pileup-scale: {exc}") from None
+    return params
+
+
 def check_loss(value: str) -> str:
     from hgcal_ae.errors import ConfigError
     from hgcal_ae.study.presets import STUDY_LOSSES
@@ -79,7 +142,7 @@ def check_loss(value: str) -> str:
     return value
 
 
-def study_parameters(args: argparse.Namespace) -> dict[str, str]:
+def study_parameters(args: argparse.Namespace) -> dict[str, Any]:
     """Check the options of ``study`` and ``merging`` (preset, occupancy, running, device)
     before anything is written; return the parameters their tasks share."""
     from hgcal_ae.models.device import resolve_device
@@ -89,7 +152,8 @@ def study_parameters(args: argparse.Namespace) -> dict[str, str]:
     occupancy = check_occupancy(args.occupancy)
     check_run_options(args)
     resolve_device(args.device)
-    return {**task_parameters(args), "preset": preset.name, "occupancy": occupancy}
+    showers = shower_parameters(args, occupancy)
+    return {**task_parameters(args), "preset": preset.name, "occupancy": occupancy, **showers}
 
 
 def _study(args: argparse.Namespace) -> int:

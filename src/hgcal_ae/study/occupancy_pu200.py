@@ -12,6 +12,7 @@ Public API::
     pileup_population(n_modules, rng) -> (tc, |eta|, layer)   # pile-up alone, CE-E spread
     occupancy_statistics(tc, abs_eta, layer) -> dict   # each beside its published value
     rows_abs_eta(rows, setup) -> (M,)             # the |eta| overlay_pu200 gave each row
+    row_conditions(rows, setup) -> {abs_eta, layer, wafer_type, log_sum}   # conditional decoder
     occupancy_validation(rows, setup) -> (statistics, samples)   # data set and pile-up alone
 
 **Not a CMS simulation.**  The numbers of reference/econt.md §11 are turned into a generator:
@@ -55,6 +56,7 @@ from hgcal_ae.detector.layers import N_LAYERS
 from hgcal_ae.detector.setups import DetectorSetup
 from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS
 from hgcal_ae.errors import ConfigError
+from hgcal_ae.models.module_ae import WAFER_TYPES
 
 __all__ = [
     "ETA_LIMITS",
@@ -69,6 +71,7 @@ __all__ = [
     "overlay_pu200",
     "pileup_population",
     "pileup_trigger_cells",
+    "row_conditions",
     "rows_abs_eta",
 ]
 
@@ -76,6 +79,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 ETA_LIMITS = (1.5, 3.0)  # the CE-E's |η| acceptance (econt.md §11)
+#: the simulated sensors' wafer type (physics.md: the simulation's Si is 300 µm; CMS's
+#: 8-inch HD wafers are 120 µm)
+SENSOR_WAFER_TYPES = {"hd8": "hd_120um", "ld8": "ld_300um"}
 
 
 @dataclass(frozen=True)
@@ -343,14 +349,16 @@ def occupancy_validation(
     *,
     seed: int = 0,
     n_reference: int = 60000,
+    eta_range: tuple[float, float] = ETA_LIMITS,
 ) -> tuple[dict[str, Any], dict[str, FloatArray]]:
     """Statistics of a ``pu200`` data set and of the pile-up alone, each beside the published.
 
     Returns ``({"data set": ..., "pile-up alone": ...}, the TC samples)``: the data set's rows
     (signal + pile-up) and ``n_reference`` pile-up-only modules spread like the CE-E's over the
-    data set's layers (the population the constants were tuned on).
+    data set's layers (the population the constants were tuned on); ``seed`` and ``eta_range``
+    are the data set's (those its rows were placed with).
     """
-    eta = rows_abs_eta(rows, setup, seed=seed)
+    eta = rows_abs_eta(rows, setup, eta_range=eta_range, seed=seed)
     tc = np.asarray(rows.tc, dtype=np.float64)
     layers = np.unique(rows.layer) if rows.n_rows else np.arange(1, N_LAYERS + 1, 2)
     ref_tc, ref_eta, ref_layer = pileup_population(
@@ -361,3 +369,35 @@ def occupancy_validation(
         "pile-up alone": occupancy_statistics(ref_tc, ref_eta, ref_layer),
     }
     return stats, {"data set": tc, "pile-up alone": ref_tc}
+
+
+def row_conditions(
+    rows: ModuleRows,
+    setup: DetectorSetup,
+    *,
+    eta_range: tuple[float, float] = ETA_LIMITS,
+    seed: int = 0,
+) -> dict[str, FloatArray]:
+    """The conditional decoder's per-row conditions of ``pu200`` rows (charges in MIP_T).
+
+    ``abs_eta`` as :func:`overlay_pu200` placed the row (same ``eta_range`` and ``seed``),
+    ``layer``, ``wafer_type`` (index into :data:`~hgcal_ae.models.module_ae.WAFER_TYPES` of the
+    simulated sensor, the same for every row) and ``log_sum`` = ln(ΣCALQ + 1) with
+    ``PU200.calq_per_mip_t`` CALQ per MIP_T (ECON_CAE, econt.md §11).  All are known
+    off-detector; the module sum travels in the ECON-T frame header anyway.
+    """
+    sensor = setup.lattice.name
+    if sensor not in SENSOR_WAFER_TYPES:
+        msg = (
+            f"no wafer type for sensor {sensor!r}; expected one of {', '.join(SENSOR_WAFER_TYPES)}"
+        )
+        raise ConfigError(msg)
+    total = np.asarray(rows.tc, dtype=np.float64).sum(axis=1) * PU200.calq_per_mip_t
+    return {
+        "abs_eta": rows_abs_eta(rows, setup, eta_range=eta_range, seed=seed),
+        "layer": np.asarray(rows.layer, dtype=np.float64),
+        "wafer_type": np.full(
+            rows.n_rows, WAFER_TYPES.index(SENSOR_WAFER_TYPES[sensor]), dtype=np.float64
+        ),
+        "log_sum": np.log(total + 1.0),
+    }

@@ -58,6 +58,11 @@ class StudyPreset:
     # the neighbour study (16 x 3 = 48 bits fits 2 e-links)
     grouping_events_per_energy: int = 200
     merging_latent: tuple[int, int] = (16, 3)
+    # the showers (study --particle/--energies) and, for occupancy pu200, their |η| range and
+    # the pile-up scale (study --eta-range/--pileup-scale; 1 = 200 pile-up)
+    particle: str = "e+"
+    eta_range: tuple[float, float] = (1.5, 3.0)
+    pileup_scale: float = 1.0
 
     def ae_grid(self) -> list[tuple[int, int]]:
         """(latent dim, bits) pairs whose code fits the largest e-link setting."""
@@ -80,7 +85,8 @@ class StudyPreset:
         return TriggerDatasetConfig(
             geometry=self.geometry, energies_gev=self.energies_gev,
             events_per_energy=self.events_per_energy, layers=self.layers, seed=self.seed,
-            events_per_group=1, occupancy=occupancy,
+            events_per_group=1, occupancy=occupancy, particle=self.particle,
+            eta_range=self.eta_range, pileup_scale=self.pileup_scale,
         )  # fmt: skip
 
     def training_config(self, latent_dim: int, latent_bits: int) -> ModuleTrainingConfig:

@@ -22,6 +22,9 @@ of every wafer of the selected layers.  ``"pileup"``: as ``"noise"``, plus, in e
 every selected layer, Poisson(``pileup_hits_per_module``) deposits at random cells with
 exponential energies of mean ``pileup_mean_mip``, added before digitisation.  **This is a
 pile-up-like toy occupancy, not CMS pile-up** (no minimum-bias physics, timing or η).
+``"pu200"``: the shower cells in MIP_T plus pile-up trigger cells parametrised on the published
+200-pile-up occupancy (:mod:`hgcal_ae.study.occupancy_pu200`), the showers placed at |η| in
+``eta_range`` (within 1.5-3.0), the pile-up scaled by ``pileup_scale`` (1 = 200 pile-up).
 
 ``cell_energy_gev_total`` [GeV] is Σ E_MIP · gev_per_mip(w_L) over all hits of the selected
 layers, the uncompressed reference; with ``layers="odd"`` it is about half the shower energy,
@@ -63,7 +66,7 @@ from hgcal_ae.simulation.showers import (
     CellDeposits,
     ShowerModel,
 )
-from hgcal_ae.study.occupancy_pu200 import overlay_pu200
+from hgcal_ae.study.occupancy_pu200 import ETA_LIMITS, check_pu200, overlay_pu200
 from hgcal_ae.trigger.cells import module_trigger_cells
 from hgcal_ae.trigger.formats import tc_lsb_mip
 
@@ -115,6 +118,8 @@ class TriggerDatasetConfig:
     seed: int = 0
     events_per_group: int = 20
     group_spread_cm: float = 1.0
+    eta_range: tuple[float, float] = ETA_LIMITS  # pu200: the showers' |η| range
+    pileup_scale: float = 1.0  # pu200: 1 = 200 pile-up
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -137,6 +142,8 @@ class TriggerDatasetConfig:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
             if not (ok and 0 <= value < high and (value > 0 or low == ">=")):
                 raise _bad(name, value, f"a number {low} 0 and < {high}")
+        check_pu200(self.eta_range, self.pileup_scale)
+        object.__setattr__(self, "eta_range", tuple(float(e) for e in self.eta_range))
 
     def layer_numbers(self) -> npt.NDArray[np.int64]:
         """The selected CE-E layers: 1, 3, ..., 27 (``"odd"``, physics.md §4) or 1..28."""
@@ -289,7 +296,10 @@ def make_trigger_dataset(
             total_gev = reconstruct_energy(batch, setup.stack.dedx_weight_mev)
             rows = module_trigger_cells(batch, setup, layers=layers)
             if config.occupancy == "pu200":
-                rows = overlay_pu200(rows, setup, rng, seed=config.seed)[0]
+                rows = overlay_pu200(
+                    rows, setup, rng, eta_range=config.eta_range,
+                    pileup_scale=config.pileup_scale, seed=config.seed,
+                )[0]  # fmt: skip
             writer.append(rows.with_truth(cell_energy_gev_total=total_gev))
             if on_batch is not None:
                 on_batch(first + n, total)
