@@ -16,6 +16,13 @@ from hgcal_ae.errors import ConfigError, DataError, SchemaError
 from hgcal_ae.simulation.run import simulate_to_file
 from hgcal_ae.simulation.showers import BeamConfig
 from hgcal_ae.study.beamtest import BeamtestStudyConfig, answers, load_events, train_and_evaluate
+from hgcal_ae.study.beamtest_bits import (
+    PARETO_MEASURES,
+    bits_points,
+    bits_summary,
+    direct_entry,
+    pareto_front,
+)
 from hgcal_ae.study.beamtest_data import cells_to_events, event_cells
 from hgcal_ae.study.beamtest_quality import cell_emd_per_layer, compare_energy
 
@@ -162,3 +169,38 @@ def test_paired_energy_error_measures_the_compression_not_the_fit(events_files: 
     )
     assert entry["shower_max_shift_rms_x0"] == pytest.approx(0.0, abs=1e-6)  # float32 hits
     assert entry["barycentre_shift_rms_mm"] == pytest.approx(0.0, abs=1e-4)
+
+
+def test_pareto_front_keeps_the_points_nothing_beats() -> None:
+    bits = [10, 20, 20, 30, 40, 5, 40]
+    values = [3.0, 2.0, 1.0, 1.0, 0.5, np.nan, 0.5]
+    # 20 bits at 2.0 is beaten by 20 bits at 1.0; 30 bits at 1.0 by 20 bits at 1.0; of the two
+    # equal points (40 bits, 0.5) the first is on the front; NaN never is
+    assert pareto_front(bits, values).tolist() == [True, False, True, False, True, False, False]
+    assert pareto_front([], []).tolist() == []
+
+
+def test_cluster_sums_sent_directly_keep_the_energy_and_cost_their_addresses(
+    events_files: list[Path],
+) -> None:
+    data = load_events(events_files)
+    config = BeamtestStudyConfig(emd_events=3)
+    _, _, test = data.split(config)
+    alone, seven = direct_entry(data, config, 1), direct_entry(data, config, 7)
+    cells_sent = float((data.cells[test] > 0).sum(axis=(1, 2)).mean())
+    assert alone["bits_per_event"] == pytest.approx(cells_sent * (7 + 16))  # 109 cells: 7 bits
+    assert seven["n_groups"] == 19 and seven["address_bits"] == 5
+    assert seven["bits_per_event"] < alone["bits_per_event"]
+    assert seven["bits_per_layer"] == pytest.approx(seven["bits_per_event"] / 28)
+    for entry in (alone, seven):  # every layer's energy is kept (float16 sums)
+        assert entry["worst"]["resolution_deviation"] < 1e-4
+        assert entry["worst"]["shower_max_shift_rms_x0"] < 0.02
+    assert alone["worst"]["barycentre_shift_rms_mm"] < 0.01  # the cells themselves
+    assert all(p["cell_emd_mean_cm"] < 1e-3 for p in alone["quality"]["points"])
+    assert all(p["cell_emd_mean_cm"] > 0.1 for p in seven["quality"]["points"])  # spread out
+    points = bits_points([{**alone, "key": "direct_1"}, {**seven, "key": "direct_7"}])
+    assert [p["group_size"] for p in points] == [1, 7] and points[0]["kind"] == "direct"
+    assert set(PARETO_MEASURES) <= set(points[0])
+    summary = bits_summary(points, [3], [2])
+    assert summary["pareto_front"]["barycentre_shift_rms_mm"] == ["direct_7", "direct_1"]
+    assert summary["pareto_front"]["resolution_deviation"][0] == "direct_7"

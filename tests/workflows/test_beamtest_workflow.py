@@ -16,11 +16,16 @@ from hgcal_ae.datasets.events import read_events, write_events
 from hgcal_ae.datasets.root_ingest import ROOT_TREE
 from hgcal_ae.simulation.run import shower_model, simulate_batch
 from hgcal_ae.simulation.showers import BeamConfig
+from hgcal_ae.study.page_beamtest import beamtest_bits, beamtest_grouping
+from hgcal_ae.study.page_context import BlockContext, Doc
 from hgcal_ae.study.pages import RunSource, plan_pages
 
 ENERGIES = (20.0, 100.0, 300.0)
 TINY = ["--latent-dims", "2", "--epochs-per-shower", "1", "--emd-events", "2"]
 TINY += ["--families", "per_shower"]  # the per-layer family: tests/study/test_beamtest.py
+# the bits scan (3 bits at latent 2), one AE on 7-cell clusters, cluster sums of 1 and 7 cells
+TINY += ["--bits-scan", "3", "--bits-scan-dims", "2", "--group-sizes", "1,7"]
+TINY += ["--group-ae-sizes", "7", "--group-ae-dims", "2"]
 
 
 def _simulated(n_per_energy: int):
@@ -79,8 +84,25 @@ def test_root_file_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     assert summary["source"]["kind"] == "root" and summary["events"]["n_events"] == 180
     assert summary["events"]["n_hits_off_sensor"] == 0  # every CE-E hit located on a cell
     assert [m["family"] for m in summary["models"]] == ["per_shower"]  # per layer: test_beamtest
-    for name in ("pareto", "profiles_per_shower", "event_display_per_shower"):
+    for name in ("pareto", "profiles_per_shower", "event_display_per_shower", "bits_pareto",
+                 "grouping"):  # fmt: skip
         assert Path(summary["outputs"][name]).read_bytes()[:4] == b"\x89PNG"
+    # the bits scan and the clusters: every way of sending an event is a point, fronts marked
+    points = {p["key"]: p for p in summary["bits"]["points"]}
+    assert set(points) == {"per_shower_2", "per_shower_2_3b", "per_shower_2_g7",
+                           "direct_1", "direct_7"}  # fmt: skip
+    assert points["per_shower_2_3b"]["bits_per_event"] == 2 * 3 + 16
+    assert points["per_shower_2_3b"]["latent_bits"] == 3
+    assert points["per_shower_2_g7"]["group_size"] == 7
+    assert (folder / "ae" / "per_shower_latent2x8b_e1_seed0_emd2_g7" / "model.pt").is_file()
+    for keys in summary["bits"]["pareto_front"].values():
+        bits = [points[k]["bits_per_event"] for k in keys]
+        assert keys and bits == sorted(bits)
+    grouping = summary["grouping"]
+    assert [p["group_size"] for p in grouping["direct"]] == [1, 7]
+    assert grouping["clusters"]["7"]["n_groups"] == 19
+    assert [p["key"] for p in grouping["autoencoders"]] == ["per_shower_2_g7"]
+    assert [m["key"] for m in summary["extra_models"]] == ["per_shower_2_3b", "per_shower_2_g7"]
     batch, _ = read_events(folder / "events.h5")
     assert set(np.unique(batch.layer)) <= set(range(1, 29))  # CE-H hits dropped
     # the docs block renders from this run's summary, with its figures
@@ -97,6 +119,24 @@ def test_root_file_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     text = page.read_text()
     assert "**Criterion:** at every beam energy" in text and "| per shower | 2 | 32 |" in text
     assert (docs / "images" / "beamtest_pareto.png").is_file()
+    # the blocks of the bits scan and of the clusters, from the same summary
+    rendered = {}
+    for name, render in (
+        ("beamtest-bits", beamtest_bits),
+        ("beamtest-grouping", beamtest_grouping),
+    ):
+        ctx = BlockContext(
+            Doc(summary, "summary.json", name),
+            folder / "ae" / "summary.json",
+            "s",
+            "hgcal-ae beamtest",
+        )
+        rendered[name] = render(ctx).text
+        assert [f.source.read_bytes()[:4] for f in ctx.figures] == [b"\x89PNG"]
+    assert "| per shower, latent 2×3 bits | 22 | 0.8 |" in rendered["beamtest-bits"]
+    assert "7-cell sums sent" in rendered["beamtest-grouping"]
+    assert "cells sent alone" in rendered["beamtest-grouping"]
+    assert "| 7 | 19 | 6 × 4, 6 × 6, 7 × 7 | 5 |" in rendered["beamtest-grouping"]
 
 
 @pytest.fixture
@@ -121,6 +161,12 @@ def events_file(tmp_path: Path) -> Path:
             ("1 events give no validation event", "at least one per split"),
         ),
         (["--events", "20"], ("test events of 20", "at least 10 per energy")),
+        (["--bits-scan", "0"], ("--bits-scan takes bits per latent value in 1..16", "got 0")),
+        (["--bits-scan", "3,x"], ("--bits-scan takes integers or none", "got 'x'")),
+        (["--bits-scan-dims", "0"], ("latent dim must be in 1..109", "got 0")),
+        (["--group-sizes", "4"], ("--group-sizes takes cells per cluster in 1, 2, 3, 7", "got 4")),
+        (["--group-ae-sizes", "2,6"], ("--group-ae-sizes takes cells per cluster", "got 6")),
+        (["--group-ae-dims", ""], ("--group-ae-dims needs a comma-separated list",)),
     ],
 )
 def test_bad_options_are_one_line_and_no_folder(

@@ -43,19 +43,68 @@ def add_parsers(sub: Any) -> None:
         help="drop decoded cells below this before the measures (default 0)",
     )  # fmt: skip
     g.add_argument("--emd-events", type=int, default=20, help="test events per energy with EMD")
+    g = p.add_argument_group("bits against quality (Pareto) and neighbour-cell sums")
+    g.add_argument(
+        "--bits-scan", default="4",
+        help="latent bits retrained at --bits-scan-dims for each family ('none': no scan; "
+        "each value costs one training per family and dim)",
+    )  # fmt: skip
+    g.add_argument("--bits-scan-dims", default="16", help="latent dims of the bits scan")
+    g.add_argument(
+        "--group-sizes", default="1,2,3,7",
+        help="cells per hexagonal cluster whose sums are sent directly (no training)",
+    )  # fmt: skip
+    g.add_argument(
+        "--group-ae-sizes", default="none",
+        help="cluster sizes (2, 3, 7) of autoencoders trained on clustered cells (default none)",
+    )  # fmt: skip
+    g.add_argument("--group-ae-dims", default="16", help="latent dims of those autoencoders")
     add_run_options(p)
     p.set_defaults(handler=_beamtest)
 
 
-def _latent_dims(text: str) -> list[int]:
-    dims = []
-    for item in csv_items(text, "--latent-dims"):
+def _ints(text: str, option: str, *, allow_none: bool = False) -> list[int]:
+    """Comma-separated integers; ``none`` (or nothing) gives [] where ``allow_none``."""
+    if allow_none and text.strip().lower() in ("", "none"):
+        return []
+    values = []
+    for item in csv_items(text, option):
         try:
-            dims.append(int(item))
+            values.append(int(item))
         except ValueError:
-            msg = f"--latent-dims takes integers, got {item!r}"
+            msg = f"{option} takes integers{' or none' if allow_none else ''}, got {item!r}"
             raise ConfigError(msg) from None
-    return dims
+    return values
+
+
+def _latent_dims(text: str) -> list[int]:
+    return _ints(text, "--latent-dims")
+
+
+def _scans(args: argparse.Namespace) -> dict[str, list[int]]:
+    """The bits scan and cluster options, checked: one line naming the option and value."""
+    from hgcal_ae.detector.sensor_groups import GROUP_SIZES
+    from hgcal_ae.models.quantisation import MAX_BITS
+
+    scans = {
+        "bits_scan": _ints(args.bits_scan, "--bits-scan", allow_none=True),
+        "bits_scan_dims": _ints(args.bits_scan_dims, "--bits-scan-dims"),
+        "group_sizes": _ints(args.group_sizes, "--group-sizes", allow_none=True),
+        "group_ae_sizes": _ints(args.group_ae_sizes, "--group-ae-sizes", allow_none=True),
+        "group_ae_dims": _ints(args.group_ae_dims, "--group-ae-dims"),
+    }
+    for bits in scans["bits_scan"]:
+        if not 1 <= bits <= MAX_BITS:
+            msg = f"--bits-scan takes bits per latent value in 1..{MAX_BITS}, got {bits}"
+            raise ConfigError(msg)
+    for option, sizes in (("--group-sizes", scans["group_sizes"]),
+                          ("--group-ae-sizes", scans["group_ae_sizes"])):  # fmt: skip
+        for size in sizes:
+            if size not in GROUP_SIZES:
+                expected = ", ".join(map(str, GROUP_SIZES))
+                msg = f"{option} takes cells per cluster in {expected}, got {size}"
+                raise ConfigError(msg)
+    return scans
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -76,6 +125,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
         "energies": energies,
         "latent_dims": _latent_dims(args.latent_dims),
         "families": csv_items(args.families, "--families"),
+        **_scans(args),
         "events_file": str(Path(args.events_file).resolve()) if args.events_file else "",
         "root_file": str(Path(args.root).resolve()) if args.root else "",
     }
@@ -122,5 +172,9 @@ def _beamtest(args: argparse.Namespace) -> int:
             print(
                 f"{family}: smallest latent dim {dim} ({answer['bits_per_event']:.0f} bits per event)"
             )
+    fronts = summary["bits"]["pareto_front"]
+    labels = {p["key"]: p["label"] for p in summary["bits"]["points"]}
+    for measure, keys in fronts.items():
+        print(f"Pareto front, {measure}: {'; '.join(labels[k] for k in keys)}")
     print(f"done: pictures and summary.json are in {task.run_dir}")
     return 0

@@ -5,7 +5,9 @@ Public API::
     BeamtestStudyConfig(...)                          # what the study scans and how it judges
     load_events(paths) -> BeamtestData               # events files -> events and cells
     check_split(true_energy_gev, config) -> (train, validation, test)
-    train_and_evaluate(data, config, family, latent_dim, *, checkpoint, on_epoch) -> (training, entry)
+    train_and_evaluate(data, config, family, latent_dim, *, checkpoint, on_epoch, group_size)
+        -> (training, entry)
+    judge(data, config, test, decoded) -> (quality, worst, meets)   # decoded test events
     answers(entries, config) -> dict                 # smallest latent dim per family
     beamtest_summary(entries, data, config, ...) -> dict
 
@@ -34,6 +36,7 @@ from hgcal_ae.datasets.event_batch import EventBatch
 from hgcal_ae.datasets.events import read_events
 from hgcal_ae.datasets.splits import DEFAULT_FRACTIONS
 from hgcal_ae.detector.layers import N_LAYERS, ce_e_stack
+from hgcal_ae.detector.sensor_groups import cell_groups
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.beamtest_ae import (
     FAMILIES,
@@ -43,7 +46,12 @@ from hgcal_ae.models.beamtest_ae import (
     train_beamtest_ae,
 )
 from hgcal_ae.models.training import EpochRecord
-from hgcal_ae.study.beamtest_data import cells_to_events, event_cells, split_events
+from hgcal_ae.study.beamtest_data import (
+    BEAMTEST_SENSOR,
+    cells_to_events,
+    event_cells,
+    split_events,
+)
 from hgcal_ae.study.beamtest_quality import compare_energies, worst
 
 __all__ = [
@@ -53,6 +61,7 @@ __all__ = [
     "answers",
     "beamtest_summary",
     "check_split",
+    "judge",
     "load_events",
     "train_and_evaluate",
 ]
@@ -213,27 +222,28 @@ def _events(cells: FloatArray, template: EventBatch, threshold: float) -> EventB
     return cells_to_events(cells, template, threshold, ce_e_stack())
 
 
-def train_and_evaluate(
+def judge(
     data: BeamtestData,
     config: BeamtestStudyConfig,
-    family: str,
-    latent_dim: int,
-    *,
-    checkpoint: Path | None = None,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
-) -> tuple[BeamtestTraining, dict[str, Any]]:
-    """Train one autoencoder on the training events and judge it on the test events.
+    test: npt.NDArray[np.int64],
+    decoded: FloatArray,
+) -> tuple[dict[str, Any], dict[str, float], bool]:
+    """The quality of decoded test events against the originals (the cells, not a grouping).
 
-    Returns the training (model, history) and the model's summary entry (configuration, bits, training
-    history, quality per energy and the fits, worst values, whether it meets the criterion).
+    Parameters
+    ----------
+    test
+        The test events' indices in ``data``.
+    decoded
+        Their decoded cell energies ``(n_test, 28, 109)`` [MIP].
+
+    Returns
+    -------
+    quality, worst, meets
+        Per energy and the fits (:func:`~hgcal_ae.study.beamtest_quality.compare_energies`),
+        the worst energy's value of each criterion's measure, and whether it meets the criterion.
     """
-    model_config = config.model_config(family, latent_dim)
-    train, val, test = data.split(config)
-    training = train_beamtest_ae(
-        model_config, data.cells[train], data.cells[val], checkpoint=checkpoint, on_epoch=on_epoch
-    )
     test_cells = data.cells[test]
-    decoded = decode_cells(training.model, test_cells)
     template = data.batch.select(test)
     original = _events(test_cells, template, 0.0)
     threshold = config.decoded_threshold_mip
@@ -246,15 +256,49 @@ def train_and_evaluate(
         ce_e_stack(),
         config.emd_events,
     )
+    worst_values = worst(quality["points"])
+    return quality, worst_values, _meets(worst_values, config)
+
+
+def train_and_evaluate(
+    data: BeamtestData,
+    config: BeamtestStudyConfig,
+    family: str,
+    latent_dim: int,
+    *,
+    checkpoint: Path | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    group_size: int = 1,
+) -> tuple[BeamtestTraining, dict[str, Any]]:
+    """Train one autoencoder on the training events and judge it on the test events.
+
+    With ``group_size`` 2, 3 or 7 the autoencoder sees (and learns to give back) the cells as a
+    receiver of their hexagonal cluster sums sees them (:mod:`hgcal_ae.detector.sensor_groups`:
+    each cell its cluster's sum / size); the decoded events are still judged against the
+    original cells.
+
+    Returns the training (model, history) and the model's summary entry (configuration, bits, training
+    history, quality per energy and the fits, worst values, whether it meets the criterion).
+    """
+    model_config = config.model_config(family, latent_dim)
+    groups = cell_groups(group_size, BEAMTEST_SENSOR)
+    train, val, test = data.split(config)
+    cells = data.cells if group_size == 1 else groups.grouped(data.cells)
+    training = train_beamtest_ae(
+        model_config, cells[train], cells[val], checkpoint=checkpoint, on_epoch=on_epoch
+    )
+    test_cells = data.cells[test]
+    decoded = decode_cells(training.model, cells[test])
+    quality, worst_values, meets = judge(data, config, test, decoded)
     layers_sent = float((test_cells.sum(axis=2) > 0).sum(axis=1).mean())
     per_code = model_config.bits_per_code
     bits_event = per_code * layers_sent if family == "per_layer" else float(per_code)
-    worst_values = worst(quality["points"])
     entry = {
         "family": family,
         "latent_dim": latent_dim,
         "latent_bits": model_config.latent_bits,
-        "label": model_config.label,
+        "group_size": group_size,
+        "label": model_config.label + (f", {group_size}-cell sums" if group_size > 1 else ""),
         "bits_per_event": bits_event,
         "bits_per_layer": bits_event / N_LAYERS,
         "layers_with_energy_mean": layers_sent,
@@ -270,7 +314,7 @@ def train_and_evaluate(
         },
         "quality": quality,
         "worst": worst_values,
-        "meets_criterion": _meets(worst_values, config),
+        "meets_criterion": meets,
     }
     return training, entry
 

@@ -3,7 +3,11 @@
 ``beamtest-results`` renders a ``hgcal-ae beamtest`` run's ``summary.json``
 (:func:`hgcal_ae.study.beamtest.beamtest_summary`): the criterion and the answers, the latent
 scan of both families (bits per event against the worst energy's quality), and the figures.
-``bench-beamtest`` renders ``benchmarks/bench_beamtest.py --json``: training throughput of both
+``beamtest-bits`` renders the same run's ``bits`` entry
+(:func:`hgcal_ae.study.beamtest_bits.bits_summary`): every way of sending an event (latent
+scan, bits scan, cluster sums, autoencoders on clusters), bits against quality, the Pareto
+fronts; ``beamtest-grouping`` its ``grouping`` entry: cluster sums of 2, 3 or 7 cells against
+the cells sent alone.  ``bench-beamtest`` renders ``benchmarks/bench_beamtest.py --json``: training throughput of both
 families against the module autoencoder's.
 """
 
@@ -14,7 +18,7 @@ from typing import Any
 from hgcal_ae.study.page_context import BlockContext, Doc, Rendered
 from hgcal_ae.study.tables import markdown_table
 
-__all__ = ["beamtest_results", "bench_beamtest"]
+__all__ = ["beamtest_bits", "beamtest_grouping", "beamtest_results", "bench_beamtest"]
 
 
 def _counts(s: Doc) -> str:
@@ -89,6 +93,97 @@ def beamtest_results(ctx: BlockContext) -> Rendered:
         + "\n"
     )  # fmt: skip
     return Rendered(ctx.header(_counts(s)) + text)
+
+
+_MEASURE_COLUMNS = (
+    ("res", "σ/E degraded by [%]", "{:.2f}"),
+    ("tmax", "shower-max shift RMS [X0]", "{:.3f}"),
+    ("bary", "barycentre shift RMS [mm]", "{:.2f}"),
+    ("emd", "cell EMD [cm]", "{:.2f}"),
+)
+_SHORT = {"resolution_deviation": "σ/E", "shower_max_shift_rms_x0": "shower max",
+          "barycentre_shift_rms_mm": "barycentre", "cell_emd_cm": "EMD"}  # fmt: skip
+
+
+def _point_row(p: Doc, fronts: dict[str, set[str]]) -> dict[str, Any]:
+    key = p["key"].text()
+    res = p["resolution_deviation"].num()
+    return {
+        "label": p["label"].text(),
+        "bits": p["bits_per_event"].number(),
+        "layer": p["bits_per_layer"].number(),
+        "res": None if res is None else 100 * res,
+        "tmax": p["shower_max_shift_rms_x0"].num(),
+        "bary": p["barycentre_shift_rms_mm"].num(),
+        "emd": p["cell_emd_cm"].num(),
+        "front": ", ".join(_SHORT.get(m, m) for m, keys in fronts.items() if key in keys) or "—",
+    }
+
+
+def beamtest_bits(ctx: BlockContext) -> Rendered:
+    """Every way of sending an event: bits against quality, the Pareto fronts (beamtest run)."""
+    s = ctx.s
+    bits = s["bits"]
+    fronts = {m: {k.text() for k in bits["pareto_front"][m].items()}
+              for m in bits["pareto_front"].fields()}  # fmt: skip
+    rows = sorted((_point_row(p, fronts) for p in bits["points"].items()), key=lambda r: r["bits"])
+    scan = [b.integer() for b in bits["bits_scan"].items()]
+    dims = [d.integer() for d in bits["bits_scan_latent_dims"].items()]
+    extra = [m for m in s["extra_models"].items() if m["group_size"].integer() == 1]
+    seconds = sum(m["training"]["seconds"].number() for m in extra)
+    scanned = (
+        f"bits scan: {', '.join(map(str, scan))} bits per latent value at latent "
+        f"{', '.join(map(str, dims))}, {len(extra)} trainings, {seconds:.0f} s of training"
+        if scan else "no bits scan"
+    )  # fmt: skip
+    counts = f"{len(rows)} ways of sending an event; {scanned}"
+    table = markdown_table(rows, (
+        ("label", "sent as"), ("bits", "bits per event", "{:.0f}"),
+        ("layer", "bits per layer", "{:.1f}"), *_MEASURE_COLUMNS, ("front", "on the Pareto front of"),
+    ))  # fmt: skip
+    out = s["outputs"]
+    figure = ctx.figure(out["bits_pareto"], out["summary"], "beamtest_bits_pareto.png",
+                        "bits per event and per layer against quality, Pareto fronts")  # fmt: skip
+    text = (table + "\nQuality columns are the worst beam energy's value; bits per layer are "
+            "bits per event / 28.\n\n" + figure + "\n")  # fmt: skip
+    return Rendered(ctx.header(counts) + text)
+
+
+def beamtest_grouping(ctx: BlockContext) -> Rendered:
+    """Neighbour-cell sums (2, 3, 7 cells) against the cells sent alone (beamtest run)."""
+    s = ctx.s
+    g = s["grouping"]
+    clusters = []
+    for size in g["sizes"].items():
+        c = g["clusters"][str(size.integer())]
+        counts = c["group_counts"].items()
+        sizes = ", ".join(f"{n.integer()} × {k}" for k, n in enumerate(counts) if n.integer())
+        clusters.append({"k": size.integer(), "n": c["n_groups"].integer(), "sizes": sizes,
+                         "a": c["address_bits"].integer()})  # fmt: skip
+    fronts = {m: {k.text() for k in s["bits"]["pareto_front"][m].items()}
+              for m in s["bits"]["pareto_front"].fields()}  # fmt: skip
+    grouped = g["autoencoders"].items()
+    same = {(p["family"].text(), p["latent_dim"].integer(), p["latent_bits"].integer())
+            for p in grouped}  # fmt: skip
+    alone = [p for p in g["cells_alone"].items()
+             if (p["family"].text(), p["latent_dim"].integer(), p["latent_bits"].integer()) in same]  # fmt: skip
+    rows = [_point_row(p, fronts) for p in (*g["direct"].items(), *grouped, *alone)]
+    value_bits = g["value_bits"].integer()
+    counts_line = (f"cluster sums of {', '.join(str(c['k']) for c in clusters)} cells sent directly "
+                   f"in {g['direct_seconds'].number():.0f} s; {len(grouped)} autoencoders on "
+                   "clustered cells, beside the same autoencoders on the cells alone")  # fmt: skip
+    text = (
+        markdown_table(clusters, (("k", "cells per cluster"), ("n", "groups on the sensor"),
+                                  ("sizes", "groups × cells"), ("a", "address bits")))
+        + f"\nA sent cluster costs its address and a {value_bits}-bit sum.\n\n"
+        + markdown_table(rows, (("label", "sent as"), ("bits", "bits per event", "{:.0f}"),
+                                *_MEASURE_COLUMNS, ("front", "on the Pareto front of")))
+        + "\nQuality columns are the worst beam energy's value.\n\n"
+        + ctx.figure(s["outputs"]["grouping"], s["outputs"]["summary"], "beamtest_grouping.png",
+                     "cluster sums against the cells sent alone")
+        + "\n"
+    )  # fmt: skip
+    return Rendered(ctx.header(counts_line) + text)
 
 
 def bench_beamtest(ctx: BlockContext) -> Rendered:

@@ -4,20 +4,25 @@
 
     SimulateShowers (tb2018, one per energy) ─┐
     IngestRoot (--root)  ─────────────────────┼─► TrainBeamtestAE (family × latent dim) ─► BeamtestStudy
-    BeamtestEventsFile (--events-file) ───────┘
+    BeamtestEventsFile (--events-file) ───────┘   (+ bits scan, + AEs on clustered cells)
 
     luigi --module hgcal_ae.workflows.beamtest BeamtestStudy --energies '[20,50,100,300]' \\
           --events 500 --local-scheduler
 
 Outputs go to ``output_dir/beamtest/<source>/ae/``: one folder per autoencoder (``model.pt``,
 ``quality.json``, the per-epoch ``checkpoint.pt``) and the study's ``summary.json`` and
-figures.  ``<source>`` names the events: ``sim_e+_n500_seed0`` for simulated ones, the name
+figures.  Besides the latent scan the study trains the bits scan (each family at
+``bits_scan_dims`` with ``bits_scan`` bits per latent value) and, when asked, autoencoders on
+clustered cells (``group_ae_sizes`` at ``group_ae_dims``); it sends the test events as cluster
+sums of ``group_sizes`` cells directly (no training: a few seconds each) and draws bits
+against quality with the Pareto fronts (:mod:`hgcal_ae.study.beamtest_bits`).  ``<source>`` names the events: ``sim_e+_n500_seed0`` for simulated ones, the name
 of the ingest (``IngestRoot`` writes ``beamtest/<name>/events.h5``) or of the events file.
 The tasks only wire: the work is :mod:`hgcal_ae.study.beamtest`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +30,24 @@ import luigi
 import numpy as np
 
 from hgcal_ae.atomic import write_json
+from hgcal_ae.detector.sensor_groups import cell_groups
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.beamtest_ae import FAMILIES, decode_cells, load_beamtest_ae, save_beamtest_ae
 from hgcal_ae.plots.beamtest import beamtest_event_display, beamtest_pareto, beamtest_profiles
+from hgcal_ae.plots.beamtest_bits import beamtest_bits_pareto, beamtest_grouping
 from hgcal_ae.study.beamtest import (
     DEFAULT_LATENT_DIMS,
     BeamtestStudyConfig,
     beamtest_summary,
     load_events,
     train_and_evaluate,
+)
+from hgcal_ae.study.beamtest_bits import (
+    DEFAULT_GROUP_SIZES,
+    bits_points,
+    bits_summary,
+    direct_entry,
+    grouping_summary,
 )
 from hgcal_ae.workflows.base import HgcalTask
 from hgcal_ae.workflows.simulation import IngestRoot, RunFolderTask, SimulateShowers
@@ -42,6 +56,9 @@ from hgcal_ae.workflows.targets import WholeTarget
 __all__ = ["DEFAULT_ENERGIES", "BeamtestEventsFile", "BeamtestStudy", "TrainBeamtestAE"]
 
 DEFAULT_ENERGIES = (20.0, 50.0, 100.0, 300.0)
+DEFAULT_BITS_SCAN = (4,)  # bits per latent value retrained beside the latent scan's
+DEFAULT_BITS_SCAN_DIMS = (16,)
+DEFAULT_GROUP_AE_SIZES: tuple[int, ...] = ()  # autoencoders on clustered cells: on request
 
 
 class BeamtestEventsFile(luigi.ExternalTask):
@@ -154,10 +171,12 @@ class TrainBeamtestAE(BeamtestParameters, RunFolderTask):
 
     family = luigi.ChoiceParameter(choices=list(FAMILIES))
     latent_dim = luigi.IntParameter()
+    group_size = luigi.IntParameter(default=1, description="cells summed per cluster (1, 2, 3, 7)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.study_config([self.family], [self.latent_dim])  # latent dim in range, now
+        cell_groups(int(self.group_size))  # a known cluster size, now
 
     def requires(self) -> list[luigi.Task]:
         return self.events_tasks()
@@ -170,6 +189,7 @@ class TrainBeamtestAE(BeamtestParameters, RunFolderTask):
         name = (
             f"{self.family}_latent{self.latent_dim}x{self.latent_bits}b"
             f"_e{config.epochs}_seed{self.seed}{self.variant()}"
+            + (f"_g{self.group_size}" if self.group_size != 1 else "")
         )
         return ("beamtest", self.source(), "ae", name)
 
@@ -183,6 +203,7 @@ class TrainBeamtestAE(BeamtestParameters, RunFolderTask):
         training, entry = train_and_evaluate(
             data, config, self.family, self.latent_dim, checkpoint=self.run_dir / "checkpoint.pt",
             on_epoch=lambda r: self.report(r.epoch / (epochs + 1), f"epoch {r.epoch}/{epochs}"),
+            group_size=int(self.group_size),
         )  # fmt: skip
         out = self.output()
         save_beamtest_ae(out["model"].path, training)
@@ -190,28 +211,61 @@ class TrainBeamtestAE(BeamtestParameters, RunFolderTask):
 
 
 class BeamtestStudy(BeamtestParameters, RunFolderTask):
-    """Every family at every latent dim; ``summary.json`` with the answers, and figures."""
+    """Every family at every latent dim, the bits scan, cluster sums; ``summary.json``, figures."""
 
     latent_dims = luigi.ListParameter(default=DEFAULT_LATENT_DIMS)
     families = luigi.ListParameter(default=FAMILIES)
+    bits_scan = luigi.ListParameter(default=DEFAULT_BITS_SCAN, description="latent bits retrained")
+    bits_scan_dims = luigi.ListParameter(default=DEFAULT_BITS_SCAN_DIMS)
+    group_sizes = luigi.ListParameter(default=DEFAULT_GROUP_SIZES, description="sent directly")
+    group_ae_sizes = luigi.ListParameter(
+        default=DEFAULT_GROUP_AE_SIZES, description="AEs on clustered cells"
+    )
+    group_ae_dims = luigi.ListParameter(default=DEFAULT_BITS_SCAN_DIMS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.study_config(self.families, self.latent_dims)  # every dim fits every family
+        bits_config = self.study_config(self.families, self.bits_scan_dims or (2,))
+        for bits in self.bits_scan:  # every bits value fits every family's code
+            dataclasses.replace(bits_config, latent_bits=int(bits))
+        self.study_config(self.families, self.group_ae_dims or (2,))
+        for size in (*self.group_sizes, *self.group_ae_sizes):
+            cell_groups(int(size))  # a known cluster size
 
     def requires(self) -> dict[str, luigi.Task]:
-        return {
+        tasks = {
             f"{family}_{dim}": self.clone(TrainBeamtestAE, family=family, latent_dim=int(dim))
             for family in self.families
             for dim in self.latent_dims
         }
+        for family in self.families:
+            for dim in self.bits_scan_dims:
+                for bits in self.bits_scan:
+                    if int(bits) != self.latent_bits or int(dim) not in self.latent_dims:
+                        tasks[f"{family}_{dim}_{bits}b"] = self.clone(
+                            TrainBeamtestAE, family=family, latent_dim=int(dim),
+                            latent_bits=int(bits),
+                        )  # fmt: skip
+            for dim in self.group_ae_dims:
+                for size in self.group_ae_sizes:
+                    if int(size) != 1:
+                        tasks[f"{family}_{dim}_g{size}"] = self.clone(
+                            TrainBeamtestAE, family=family, latent_dim=int(dim),
+                            group_size=int(size),
+                        )  # fmt: skip
+        return tasks
+
+    def scan_keys(self) -> set[str]:
+        """Keys of :meth:`requires` that form the latent scan (the answers' models)."""
+        return {f"{family}_{dim}" for family in self.families for dim in self.latent_dims}
 
     @property
     def run_parts(self) -> tuple[str, ...]:
         return ("beamtest", self.source(), "ae")
 
     def output(self) -> dict[str, WholeTarget]:
-        names = ["summary.json", "pareto.png"]
+        names = ["summary.json", "pareto.png", "bits_pareto.png", "grouping.png"]
         for family in self.families:
             names += [f"profiles_{family}.png", f"event_display_{family}.png"]
         return {name.rsplit(".", 1)[0]: self.run_target(name) for name in names}
@@ -231,14 +285,32 @@ class BeamtestStudy(BeamtestParameters, RunFolderTask):
                 raise DataError(msg) from exc
             entries.append({**entry, "model": target["model"].path, "key": key})
         out = {name: target.path for name, target in self.output().items()}
+        scan = [e for e in entries if e["key"] in self.scan_keys()]
+        direct = [
+            {**direct_entry(data, config, int(size)), "key": f"direct_{size}"}
+            for size in self.group_sizes
+        ]
+        points = bits_points([*entries, *direct])
         summary = beamtest_summary(
-            entries, data, config, source=self.source_description(), outputs=out
+            scan, data, config, source=self.source_description(), outputs=out
         )
+        summary["bits"] = bits_summary(points, self.bits_scan, self.bits_scan_dims)
+        summary["grouping"] = grouping_summary(
+            points, self.group_sizes, sum(e["seconds"] for e in direct)
+        )
+        summary["config"] |= {
+            "bits_scan": [int(b) for b in self.bits_scan],
+            "bits_scan_dims": [int(d) for d in self.bits_scan_dims],
+            "group_sizes": [int(k) for k in self.group_sizes],
+            "group_ae_sizes": [int(k) for k in self.group_ae_sizes],
+            "group_ae_dims": [int(d) for d in self.group_ae_dims],
+        }
+        summary["extra_models"] = [e for e in entries if e["key"] not in self.scan_keys()]
         _, _, test = data.split(config)
         top = test[np.argmax(data.batch.true_energy_gev[test])]  # a shower of the top energy
         for family in self.families:
             answer = summary["answers"][family]["smallest_latent_dim"]
-            shown = [e for e in entries if e["family"] == family]
+            shown = [e for e in scan if e["family"] == family]
             entry = next((e for e in shown if e["latent_dim"] == answer), None) or max(
                 shown, key=lambda e: e["latent_dim"]
             )
@@ -249,5 +321,7 @@ class BeamtestStudy(BeamtestParameters, RunFolderTask):
                 out[f"event_display_{family}"], data.cells[top], decoded[0],
                 title=f"{energy:g} GeV shower (test event), {entry['label']}",
             )  # fmt: skip
-        beamtest_pareto(out["pareto"], entries)
+        beamtest_pareto(out["pareto"], scan)
+        beamtest_bits_pareto(out["bits_pareto"], summary["bits"])
+        beamtest_grouping(out["grouping"], summary["bits"], summary["grouping"])
         write_json(out["summary"], summary)
