@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from hgcal_ae.detector.layers import ADC_PER_MIP
-from hgcal_ae.trigger.baselines import threshold_sum, threshold_sum_bits
+from hgcal_ae.trigger.baselines import (
+    hgcroc_input_decoding,
+    super_trigger_cells,
+    threshold_sum,
+    threshold_sum_bits,
+)
 from hgcal_ae.trigger.formats import TC_4E3M, tc_lsb_mip, to_counts
 
 
@@ -52,3 +57,17 @@ def test_to_counts_still_floors_fractions() -> None:
         to_counts([0.0, 0.99, 1.0, 2.5, 1e6 + 0.5], 1.0), [0, 0, 1, 2, 1e6]
     )
     np.testing.assert_array_equal(to_counts([3.0 * 0.1], 0.1), [3])  # 0.30000000000000004 / 0.1
+
+
+@pytest.mark.parametrize(("sensor_lsb", "dropped", "zero_counts"), [(2, 1, 1), (8, 3, 4)])
+def test_hgcroc_input_decoding_turns_zero_into_half_an_lsb(
+    sensor_lsb: int, dropped: int, zero_counts: int
+) -> None:
+    # EMU MuxFixCalib.FloatToFix: decode(0, droppedBits=k) = 0 + (1 << (k - 1)) = 1 (LD) / 4 (HD)
+    zeros = np.zeros((1, 48))
+    np.testing.assert_array_equal(hgcroc_input_decoding(zeros, sensor_lsb), zero_counts)
+    # so an empty module's STC 2×2 sums are 4 × that many CALQ counts; 5 STCs at 2 e-links
+    kw = {"lsb": sensor_lsb, "dropped_lsbs": dropped, "select": "first"}
+    out = super_trigger_cells(zeros, 2, 4, input_decoding=True, **kw)
+    assert out.reconstructed.sum() == 5 * 4 * zero_counts
+    assert super_trigger_cells(zeros, 2, 4, **kw).reconstructed.sum() == 0
