@@ -77,3 +77,14 @@ def test_eta_range_and_pileup_scale_shape_the_pu200_data(tmp_path):
 def test_dataset_config_checks_the_pu200_fields(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         TriggerDatasetConfig(occupancy="pu200", **kwargs)
+
+
+def test_conditional_without_pu200_is_one_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["study", "--conditional", "--output-dir", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "hgcal-ae: error: --conditional needs --occupancy pu200 (its conditions include each "
+        "module's |eta|), got --occupancy signal"
+    ]
+    assert not out.exists()

@@ -19,6 +19,7 @@ from hgcal_ae.cli.common import (
 __all__ = [
     "add_occupancy_option",
     "add_parsers",
+    "check_conditional",
     "check_loss",
     "check_occupancy",
     "shower_parameters",
@@ -43,6 +44,12 @@ def add_parsers(sub: Any) -> None:
         "--loss", default="telescope",
         help="telescope (default) or telescope+emd: the telescope epochs, then the preset's "
         "emd_finetune_epochs with the exact EMD; outputs go to <preset>[_<occupancy>]_emd",
+    )  # fmt: skip
+    p.add_argument(
+        "--conditional", action="store_true",
+        help="module AEs whose decoder also gets each module's |eta|, layer, wafer type and ln "
+        "of its sum (ECON_CAE; known off-detector, no e-link bits); needs --occupancy pu200; "
+        "outputs go to <preset>_pu200[...]_cond",
     )  # fmt: skip
     add_occupancy_option(p)
     add_run_options(p)
@@ -132,6 +139,18 @@ def shower_parameters(args: argparse.Namespace, occupancy: str) -> dict[str, Any
     return params
 
 
+def check_conditional(args: argparse.Namespace) -> dict[str, bool]:
+    """``{"conditional": True}`` for ``--conditional`` (which needs ``--occupancy pu200``)."""
+    from hgcal_ae.errors import ConfigError
+
+    if not args.conditional:
+        return {}
+    if args.occupancy != "pu200":
+        msg = f"--conditional needs --occupancy pu200 (its conditions include each module's |eta|), got --occupancy {args.occupancy}"
+        raise ConfigError(msg)
+    return {"conditional": True}
+
+
 def check_loss(value: str) -> str:
     from hgcal_ae.errors import ConfigError
     from hgcal_ae.study.presets import STUDY_LOSSES
@@ -161,7 +180,7 @@ def _study(args: argparse.Namespace) -> int:
     from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
 
     common = {**study_parameters(args), "quantised_weights": args.quantised_weights,
-              "loss": check_loss(args.loss)}  # fmt: skip
+              "loss": check_loss(args.loss), **check_conditional(args)}  # fmt: skip
     batch = batch_parameters(args)
     report = StudyReport(**common)
     if batch:  # the grid as a law workflow (local or batch jobs) first, then the rest here

@@ -70,6 +70,7 @@ def compression_panels(
     zero_suppress: float,
     load_model: Callable[[int, int], ModuleAutoencoder],
     n_elinks: int = 2,
+    conditions: Mapping[str, npt.ArrayLike] | None = None,
 ) -> dict[str, FloatArray]:
     """The charges ``(M, 48)`` of the displayed modules as each algorithm delivers them.
 
@@ -88,8 +89,9 @@ def compression_panels(
         best = min(aes, key=lambda r: r["emd_mean_cm"])
         model = load_model(best["latent_dim"], best["latent_bits"])
         panels[f"{best['label']}, {n_elinks} e-links"] = decode_modules(
-            model, tc, lsb=lsb, zero_suppress=zero_suppress
-        )
+            model, tc, lsb=lsb, zero_suppress=zero_suppress,
+            conditions=conditions if model.config.conditions else None,
+        )  # fmt: skip
     for output in (best_choice(tc, n_elinks, lsb=lsb), super_trigger_cells(tc, n_elinks, lsb=lsb)):
         panels[f"{output.label}, {n_elinks} e-links"] = output.reconstructed
     return panels

@@ -45,10 +45,12 @@ def algorithm_outputs(
     thresholds: Sequence[float],
     lsb: float,
     zero_suppress: float = 0.0,
+    conditions: Mapping[str, npt.ArrayLike] | None = None,
 ) -> list[tuple[AlgorithmOutput, dict[str, int]]]:
     """What every algorithm sends at ``n_elinks``: the baselines and every AE whose code fits.
 
-    Each output comes with its extra table columns (latent dim and bits for an AE).
+    Each output comes with its extra table columns (latent dim and bits for an AE);
+    ``conditions``: the modules' conditions, for conditional AEs (models.module_training).
     """
     outputs: list[tuple[AlgorithmOutput, dict[str, int]]] = [
         (best_choice(tc, n_elinks, lsb=lsb), {}),
@@ -59,7 +61,10 @@ def algorithm_outputs(
     capacity = autoencoder_latent_bits_available(n_elinks)
     for (latent_dim, bits), model in sorted(models.items()):
         if latent_dim * bits <= capacity:
-            output = autoencoder_output(model, tc, n_elinks, lsb=lsb, zero_suppress=zero_suppress)
+            cond = conditions if model.config.conditions else None
+            output = autoencoder_output(
+                model, tc, n_elinks, lsb=lsb, zero_suppress=zero_suppress, conditions=cond
+            )
             outputs.append((output, {"latent_dim": latent_dim, "latent_bits": bits}))
     return outputs
 
@@ -157,6 +162,7 @@ def evaluate_all(
     thresholds: Sequence[float],
     lsb: float,
     zero_suppress: float = 0.0,
+    conditions: Mapping[str, npt.ArrayLike] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the study table: every algorithm at every e-link setting, plus the repeater.
 
@@ -173,6 +179,7 @@ def evaluate_all(
             thresholds=thresholds,
             lsb=lsb,
             zero_suppress=zero_suppress,
+            conditions=conditions,
         )
         for output, extra in outputs:
             rows.append({**evaluate_output(output, modules, setup), **extra})

@@ -63,6 +63,8 @@ class StudyPreset:
     particle: str = "e+"
     eta_range: tuple[float, float] = (1.5, 3.0)
     pileup_scale: float = 1.0
+    # the module AEs' decoder conditions (models.module_ae.CONDITIONS; study --conditional)
+    conditions: tuple[str, ...] = ()
 
     def ae_grid(self) -> list[tuple[int, int]]:
         """(latent dim, bits) pairs whose code fits the largest e-link setting."""
@@ -96,7 +98,7 @@ class StudyPreset:
             batch_size=self.batch_size, learning_rate=self.learning_rate, seed=self.seed,
             decoder_head=self.decoder_head, quantised_weights=self.quantised_weights,
             finetune_epochs=self.emd_finetune_epochs if self.loss_schedule == "telescope+emd" else 0,
-            finetune_learning_rate=self.emd_finetune_learning_rate,
+            finetune_learning_rate=self.emd_finetune_learning_rate, conditions=self.conditions,
         )  # fmt: skip
 
     def grouping_config(self) -> GroupingConfig:
