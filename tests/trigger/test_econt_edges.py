@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from hgcal_ae.detector.layers import ADC_PER_MIP
+from hgcal_ae.study.evaluate import algorithm_outputs
 from hgcal_ae.trigger.baselines import (
     hgcroc_input_decoding,
     super_trigger_cells,
@@ -71,3 +72,12 @@ def test_hgcroc_input_decoding_turns_zero_into_half_an_lsb(
     out = super_trigger_cells(zeros, 2, 4, input_decoding=True, **kw)
     assert out.reconstructed.sum() == 5 * 4 * zero_counts
     assert super_trigger_cells(zeros, 2, 4, **kw).reconstructed.sum() == 0
+
+
+def test_study_baselines_sum_whole_calq_counts() -> None:
+    # the study passes the sensor's DropLSB: CALQ 3 + 4 = 7 counts (1/45 MIP each) in one STC
+    tc = np.zeros((1, 48))
+    tc[0, [0, 1]] = [3 / ADC_PER_MIP, 4 / ADC_PER_MIP]
+    outputs = algorithm_outputs(tc, 2, models={}, thresholds=(), lsb=2 / 45, dropped_lsbs=1)
+    stc = next(out for out, _ in outputs if out.name == "stc_2x2")
+    assert stc.reconstructed.sum() * ADC_PER_MIP == pytest.approx(7)

@@ -31,6 +31,7 @@ from hgcal_ae.trigger.baselines import (
     super_trigger_cells,
     threshold_sum,
 )
+from hgcal_ae.trigger.formats import DROPPED_LSBS
 
 __all__ = ["OCCUPANCY_EDGES", "algorithm_outputs", "evaluate_all", "evaluate_output"]
 
@@ -46,17 +47,21 @@ def algorithm_outputs(
     lsb: float,
     zero_suppress: float = 0.0,
     conditions: Mapping[str, npt.ArrayLike] | None = None,
+    dropped_lsbs: int = 0,
 ) -> list[tuple[AlgorithmOutput, dict[str, int]]]:
     """What every algorithm sends at ``n_elinks``: the baselines and every AE whose code fits.
 
     Each output comes with its extra table columns (latent dim and bits for an AE);
-    ``conditions``: the modules' conditions, for conditional AEs (models.module_training).
+    ``conditions``: the modules' conditions, for conditional AEs (models.module_training);
+    ``dropped_lsbs``: the sensor's DropLSB (trigger.baselines: one CALQ count is
+    ``lsb / 2**dropped_lsbs``).
     """
+    drop = dropped_lsbs
     outputs: list[tuple[AlgorithmOutput, dict[str, int]]] = [
-        (best_choice(tc, n_elinks, lsb=lsb), {}),
-        (super_trigger_cells(tc, n_elinks, size=4, lsb=lsb), {}),
-        (super_trigger_cells(tc, n_elinks, size=16, lsb=lsb), {}),
-        *((threshold_sum(tc, n_elinks, threshold, lsb=lsb), {}) for threshold in thresholds),
+        (best_choice(tc, n_elinks, lsb=lsb, dropped_lsbs=drop), {}),
+        (super_trigger_cells(tc, n_elinks, size=4, lsb=lsb, dropped_lsbs=drop), {}),
+        (super_trigger_cells(tc, n_elinks, size=16, lsb=lsb, dropped_lsbs=drop), {}),
+        *((threshold_sum(tc, n_elinks, t, lsb=lsb, dropped_lsbs=drop), {}) for t in thresholds),
     ]
     capacity = autoencoder_latent_bits_available(n_elinks)
     for (latent_dim, bits), model in sorted(models.items()):
@@ -180,6 +185,7 @@ def evaluate_all(
             lsb=lsb,
             zero_suppress=zero_suppress,
             conditions=conditions,
+            dropped_lsbs=DROPPED_LSBS.get(setup.lattice.name, 0),
         )
         for output, extra in outputs:
             rows.append({**evaluate_output(output, modules, setup), **extra})
