@@ -46,8 +46,20 @@ class SmokeRuns:
     merging_stdout: str
 
     @property
+    def study(self) -> Path:
+        """``study/smoke/<config id>``: the smoke study's run folder."""
+        from hgcal_ae.workflows.study import StudyReport
+
+        return StudyReport(preset="smoke", output_dir=str(self.out)).study_dir
+
+    @property
+    def merging(self) -> Path:
+        """``merging/smoke/<config id>``: the smoke merging study's run folder."""
+        return self.out / "merging" / "smoke" / self.study.name
+
+    @property
     def study_report(self) -> Path:
-        return self.out / "study" / "smoke" / "report"
+        return self.study / "report"
 
 
 def _run_cli(out: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess[str]:

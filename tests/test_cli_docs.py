@@ -13,6 +13,11 @@ from pathlib import Path
 import pytest
 
 from hgcal_ae.cli import main
+from hgcal_ae.workflows.study import StudyReport
+
+SMOKE_DIR = StudyReport(preset="smoke", output_dir="").study_dir  # study/smoke/<config id>
+PILEUP_DIR = StudyReport(preset="smoke", occupancy="pileup", output_dir="").study_dir
+
 
 ROOT = Path(__file__).resolve().parents[1]
 STATUS = re.compile(r"^\S+ [a-z0-9-]+: (updated|unchanged|no run found \(\S+\))$")
@@ -70,18 +75,16 @@ def test_docs_updates_every_block_it_has_a_run_for(capsys, out, repo):
     assert "README.md readme-study: updated" in lines
     assert "docs/study.md study-baselines: updated" in lines
     assert "docs/study.md study-presets: unchanged" in lines
-    assert (
-        "docs/study.md study-pileup: no run found (study/smoke_pileup/report/summary.json)" in lines
-    )
+    assert f"docs/study.md study-pileup: no run found ({PILEUP_DIR}/report/summary.json)" in lines
     assert "docs/merging.md merging-grouping: updated" in lines
     study = (repo / "docs/study.md").read_text()
-    summary = json.loads((out / "study/smoke/report/summary.json").read_text())
+    summary = json.loads((out / SMOKE_DIR / "report/summary.json").read_text())
     assert (
-        f"from `study/smoke/report/summary.json`, written by `hgcal-ae study --preset smoke` "
+        f"from `{SMOKE_DIR}/report/summary.json`, written by `hgcal-ae study --preset smoke` "
         f"(preset smoke, occupancy signal, {summary['n_test_events']:,} test events" in study
     )
     assert "(not generated yet" not in study.split("## With the toy pile-up")[0]
-    report = out / "study/smoke/report"
+    report = out / SMOKE_DIR / "report"
     assert (repo / "docs/images/study_emd_vs_occupancy.png").read_bytes() == (
         report / "emd_vs_occupancy.png"
     ).read_bytes()
@@ -107,7 +110,7 @@ def test_check_passes_after_generation_and_fails_after_an_edit(capsys, out, repo
     rc, lines, err = docs(capsys, out, repo, "--check")
     assert rc == 1 and lines == []
     assert_one_error(
-        err, "docs/study.md: block 'study-baselines' differs", "study/smoke/report/summary.json"
+        err, "docs/study.md: block 'study-baselines' differs", f"{SMOKE_DIR}/report/summary.json"
     )
     assert snapshot(repo) == before  # --check writes nothing
 
@@ -118,7 +121,7 @@ def test_check_passes_after_generation_and_fails_after_an_edit(capsys, out, repo
     assert rc == 1
     assert_one_error(
         err,
-        "docs/images/study_bandwidth.png differs from the figure of study/smoke/report/summary.json",
+        f"docs/images/study_bandwidth.png differs from the figure of {SMOKE_DIR}/report/summary.json",
     )
 
 
@@ -130,13 +133,13 @@ def test_check_names_the_first_block_of_pages_never_generated(capsys, out, repo)
 
 def _copy_report(out: Path, tmp_path: Path) -> Path:
     other = tmp_path / "other-output"
-    shutil.copytree(out / "study/smoke/report", other / "study/smoke/report")
+    shutil.copytree(out / SMOKE_DIR / "report", other / SMOKE_DIR / "report")
     return other
 
 
 def test_a_corrupt_summary_is_one_error_line_and_nothing_is_written(capsys, out, repo, tmp_path):
     other = _copy_report(out, tmp_path)
-    summary = other / "study/smoke/report/summary.json"
+    summary = other / SMOKE_DIR / "report/summary.json"
     summary.write_text(summary.read_text()[:1000])
     before = snapshot(repo)
     rc, lines, err = docs(capsys, other, repo)
@@ -147,7 +150,7 @@ def test_a_corrupt_summary_is_one_error_line_and_nothing_is_written(capsys, out,
 
 def test_a_missing_field_is_one_error_naming_file_and_field(capsys, out, repo, tmp_path):
     other = _copy_report(out, tmp_path)
-    summary = other / "study/smoke/report/summary.json"
+    summary = other / SMOKE_DIR / "report/summary.json"
     data = json.loads(summary.read_text())
     del data["ae_versus_baselines"][0]["emd_ae_cm"]
     summary.write_text(json.dumps(data))

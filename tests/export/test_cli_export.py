@@ -55,7 +55,7 @@ def test_export_writes_the_format_and_a_summary_and_verifies(fmt, tiny_ae, tmp_p
 def test_the_verification_modules_can_be_a_studys_trigger_cells(
     tiny_ae, smoke_runs, tmp_path, capsys
 ):
-    data = smoke_runs.out / "study" / "smoke" / "trigger_cells.h5"
+    data = smoke_runs.study / "trigger_cells.h5"
     args = ["export", str(tiny_ae), "--format", "weights", "--output-dir", str(tmp_path), "--verify", "300", "--modules", str(data)]  # fmt: skip
     assert main(args) == 0
     assert f"the first 300 non-empty modules of {str(data)!r}" in capsys.readouterr().out

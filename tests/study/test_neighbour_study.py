@@ -108,3 +108,31 @@ def test_a_given_alone_model_is_used_as_it_is(data, result):
     assert given.summary["training"]["alone"]["trained_by"] == "the study"
     with pytest.raises(ConfigError, match="'alone' model has a 8x3-bit code, expected 4x3"):
         neighbour_study(data, "ld8", alone=alone, **{**SETTINGS, "latent_dim": 4})
+
+
+def test_border_models_trained_alone_give_the_same_study(data, result, tmp_path):
+    """Issue 10: the merging grid trains each border AE in its own task (train_border_model,
+    saved and loaded); the study given those models equals the one that trains them."""
+    from hgcal_ae.models.border_ae import BorderTrainingConfig, load_border_ae, save_border_ae
+    from hgcal_ae.study.neighbours import BORDER_MODELS, train_border_model
+
+    config = ModuleTrainingConfig(**SETTINGS)
+    fractions = (0.5, 0.25, 0.25)
+    trained = {}
+    for name in BORDER_MODELS:
+        model, fit = train_border_model(data, "ld8", name, config, fractions=fractions)
+        path = tmp_path / name / "model.pt"
+        save_border_ae(path, model, BorderTrainingConfig.from_module(config, model.config.n_border),
+                       fit.history)  # fmt: skip
+        trained[name] = load_border_ae(path)
+    given = neighbour_study(
+        data, "ld8", fractions=fractions, alone=result.models["alone"], trained=trained, **SETTINGS
+    )
+    for name in BORDER_MODELS:
+        np.testing.assert_array_equal(given.emd_cm[name], result.emd_cm[name])
+        assert (
+            given.summary["training"][name]["val_loss"]
+            == result.summary["training"][name]["val_loss"]
+        )
+    with pytest.raises(ConfigError, match="unknown border model 'alone'"):
+        train_border_model(data, "ld8", "alone", config)

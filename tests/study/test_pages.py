@@ -22,6 +22,10 @@ from hgcal_ae import __version__
 from hgcal_ae.cli.docs import run_sources
 from hgcal_ae.errors import DataError
 from hgcal_ae.study.pages import CODE_BLOCKS, RUN_BLOCKS, RunSource, find_blocks, plan_pages
+from hgcal_ae.workflows.study import StudyReport
+
+SMOKE_DIR = StudyReport(preset="smoke", output_dir="").study_dir  # study/smoke/<config id>
+PILEUP_DIR = StudyReport(preset="smoke", occupancy="pileup", output_dir="").study_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +50,7 @@ def sources(runs):
 
 @pytest.fixture(scope="module")
 def study(runs):
-    return json.loads((runs / "study/smoke/report/summary.json").read_text())
+    return json.loads((runs / SMOKE_DIR / "report/summary.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +103,7 @@ def close(cell: str, value: float | None) -> bool:
 def test_header_names_the_file_the_command_the_counts_and_the_version(tmp_path, sources, study):
     body = render(tmp_path, sources, "study-baselines")
     header = body.splitlines()[0]
-    assert "`study/smoke/report/summary.json`" in header
+    assert f"`{SMOKE_DIR}/report/summary.json`" in header
     assert "`hgcal-ae study --preset smoke`" in header
     assert f"{study['n_test_events']:,} test events" in header
     assert f"{study['n_test_modules']:,} test modules" in header
@@ -239,7 +243,7 @@ def test_figures_are_copied_and_a_second_plan_changes_nothing(tmp_path, sources,
     plan = plan_pages([page], sources, images, root)
     assert plan.first_difference() is not None
     plan.write()
-    report = runs / "study/smoke/report"
+    report = runs / SMOKE_DIR / "report"
     for copied, original in (("study_pareto_emd.png", report / "pareto_emd_mean_cm.png"),
                              ("study_bandwidth.png", report / "bandwidth.png"),
                              ("merging_neighbours.png", runs / "merging/smoke/report/neighbours.png")):  # fmt: skip
@@ -258,7 +262,7 @@ def test_a_missing_run_leaves_its_block_as_it_is(tmp_path, sources):
     assert status["study-pileup"].status == "no run found"
     assert (
         status["study-pileup"].line()
-        == "docs/page.md study-pileup: no run found (study/smoke_pileup/report/summary.json)"
+        == f"docs/page.md study-pileup: no run found ({PILEUP_DIR}/report/summary.json)"
     )
     assert status["formats-events"].status == "updated"  # rendered from the code
     assert (
@@ -282,9 +286,9 @@ def test_broken_markers_are_one_error_naming_the_page():
 
 def _broken_summary(tmp_path: Path, runs: Path, edit) -> dict[str, RunSource]:
     path = tmp_path / "summary.json"
-    summary = json.loads((runs / "study/smoke/report/summary.json").read_text())
+    summary = json.loads((runs / SMOKE_DIR / "report/summary.json").read_text())
     path.write_text(edit(summary))
-    return {"study": RunSource(path, "study/smoke/report/summary.json", "hgcal-ae study")}
+    return {"study": RunSource(path, f"{SMOKE_DIR}/report/summary.json", "hgcal-ae study")}
 
 
 def test_a_missing_field_names_the_file_and_the_field(tmp_path, runs):
@@ -340,7 +344,7 @@ def small_runs(runs, tmp_path_factory):
     scripts = {
         "emd": ["--modules", "100", "--repeats", "1", "--warm-cache"],
         "simulation": ["--showers", "200", "--skip-memory"],
-        "study": ["--modules", "1000", "--epochs", "1", "--data", str(runs / "study/smoke/trigger_cells.h5")],
+        "study": ["--modules", "1000", "--epochs", "1", "--data", str(runs / SMOKE_DIR / "trigger_cells.h5")],
         "mnist_workflow": ["--epochs", "1", "--repeats", "1", "--arch", "dense"],
         "beamtest": ["--events", "15", "--modules", "500", "--epochs", "1"],
     }  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -22,6 +23,7 @@ from hgcal_ae.study.report import (
     smallest_latent_dim,
     smallest_latent_dim_by_shape,
 )
+from hgcal_ae.workflows.study import StudyReport, TrainModuleAE
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -140,7 +142,8 @@ def test_pileup_occupancy_runs_into_its_own_folder(smoke, tmp_path):
     assert (
         main(["study", "--preset", "smoke", "--occupancy", "pileup", "--output-dir", str(out)]) == 0
     )
-    summary = json.loads((out / "study" / "smoke_pileup" / "report" / "summary.json").read_text())
+    pileup = StudyReport(preset="smoke", occupancy="pileup", output_dir=str(out))
+    summary = json.loads(Path(pileup.output()["summary.json"].path).read_text())
     assert summary["occupancy"] == "pileup"
     signal = json.loads((report / "summary.json").read_text())
     assert signal["occupancy"] == "signal"
@@ -195,27 +198,44 @@ def test_occupancy_profile_is_drawn(smoke):
 # -- reruns into a copy of the smoke study's folder --------------------------------------------
 
 
-def test_a_retrained_model_rebuilds_the_evaluation_and_the_report_in_one_run(own_copy, run_cli):
-    """Issue 8.2: one rerun after a model changed gives a report that agrees with the evaluation."""
-    report = own_copy / "study" / "smoke" / "report"
+def test_a_missing_evaluation_rebuilds_the_report_in_one_run(own_copy, run_cli):
+    """Issue 8.2: a rerun after an intermediate went missing gives a report that agrees with
+    the evaluation, and trains nothing again (the models are complete for this configuration)."""
+    report = StudyReport(preset="smoke", output_dir=str(own_copy)).study_dir / "report"
     study = report.parent
     before = json.loads((report / "summary.json").read_text())
-    config = study_preset("smoke").training_config(16, 3)
-    # what a retraining gives: a model of the same settings with other weights, newer than the rest
-    save_module_ae(study / "autoencoders" / "latent16_bits3" / "model.pt",
-                   ModuleAutoencoder(config.ae_config()), config, [])  # fmt: skip
+    (study / "evaluation.json").unlink()
     done = run_cli(own_copy, "study", "--preset", "smoke", "--workers", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     evaluation = json.loads((study / "evaluation.json").read_text())
     summary = json.loads((report / "summary.json").read_text())
-    assert summary["rows"] == evaluation["rows"]
-    assert summary["rows"] != before["rows"]  # the untrained model's numbers reached the report
+    assert summary["rows"] == evaluation["rows"] == before["rows"]
     assert "done StudyReport" in done.stderr and "TrainModuleAE" not in done.stderr
+
+
+def test_a_changed_preset_writes_beside_the_old_results(monkeypatch, tmp_path):
+    """Issue 10.1: the output paths carry every setting of the preset (law's rule), so a model
+    of other settings is never taken for this configuration's, and nothing is overwritten."""
+    task = TrainModuleAE(preset="smoke", output_dir=str(tmp_path), latent_dim=16, latent_bits=3)
+    smoke = study_preset("smoke")
+    assert task.config_id == StudyReport(preset="smoke", output_dir="x").config_id
+    assert TrainModuleAE(preset="default", output_dir=str(tmp_path), latent_dim=16,
+                         latent_bits=3).config_id != task.config_id  # fmt: skip
+    before, old_id = task.output().path, task.config_id
+    config = smoke.training_config(16, 3)
+    save_module_ae(before, ModuleAutoencoder(config.ae_config()), config, [])
+    assert TrainModuleAE(preset="smoke", output_dir=str(tmp_path), latent_dim=16,
+                         latent_bits=3).output().exists()  # fmt: skip
+    monkeypatch.setitem(PRESETS, "smoke", replace(smoke, epochs=smoke.epochs + 1))
+    changed = TrainModuleAE(preset="smoke", output_dir=str(tmp_path), latent_dim=16, latent_bits=3)
+    assert changed.config_id != old_id  # (luigi hands back the same instance: ids are live)
+    assert changed.output().path != before and not changed.complete()
+    assert Path(before).is_file()  # the old configuration's model stays where it was
 
 
 def test_a_truncated_trigger_cell_file_is_simulated_again(own_copy, run_cli):
     """Issue 8.4: a corrupt intermediate is made again by the next run, not reported as done."""
-    report = own_copy / "study" / "smoke" / "report"
+    report = StudyReport(preset="smoke", output_dir=str(own_copy)).study_dir / "report"
     data = report.parent / "trigger_cells.h5"
     original = read_trigger_cells(data)[0]
     data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])

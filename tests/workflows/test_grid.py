@@ -9,16 +9,18 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from luigi.task import flatten
 
 from hgcal_ae.workflows.grid import TrainGrid, check_workflow, law_command_line
-from hgcal_ae.workflows.study import TrainModuleAE, TriggerCellData
+from hgcal_ae.workflows.study import StudyReport, TrainModuleAE, TriggerCellData
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -34,7 +36,7 @@ def _error_lines(stderr: str) -> list[str]:
         (["--workflow", "local", "--poll-interval", "0"], "--poll-interval must be > 0 seconds"),
     ],
 )
-@pytest.mark.parametrize("command", ["study", "mnist-scan"])
+@pytest.mark.parametrize("command", ["study", "merging", "mnist-scan"])
 def test_bad_batch_options_get_one_line_and_write_nothing(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -45,7 +47,7 @@ def test_bad_batch_options_get_one_line_and_write_nothing(
     from hgcal_ae.cli import main
 
     out = tmp_path / "out"
-    preset = ["--preset", "smoke"] if command == "study" else ["--latent-dims", "2"]
+    preset = ["--preset", "smoke"] if command != "mnist-scan" else ["--latent-dims", "2"]
     assert main([command, *preset, *options, "--output-dir", str(out)]) == 2
     stderr = capsys.readouterr().err
     assert _error_lines(stderr) == [stderr.strip().splitlines()[-1]]
@@ -86,14 +88,7 @@ def test_the_grid_has_one_branch_per_grid_point_writing_the_study_models(tmp_pat
         assert (
             task.output().path
             == point.output().path
-            == str(
-                tmp_path
-                / "study"
-                / "smoke"
-                / "autoencoders"
-                / f"latent{dim}_bits{bits}"
-                / "model.pt"
-            )
+            == str(grid.study_dir / "autoencoders" / f"latent{dim}_bits{bits}" / "model.pt")
         )
     # what the points need is made before any job: the workflow requires the trigger cells
     needs = [t.task_id for t in flatten(grid.workflow_requires())]
@@ -112,7 +107,7 @@ def test_htcondor_submit_files_run_law_from_this_environment(tmp_path: Path) -> 
     proxy.dashboard = NoJobDashboard()
     with law_command_line("TrainGrid"):
         made = proxy.create_job_file({1: [0, 1], 2: [2, 3]})  # two jobs of two grid points
-    jobs_dir = tmp_path / "study" / "smoke" / "jobs" / "htcondor"
+    jobs_dir = grid.study_dir / "jobs" / "htcondor"
     jdl = Path(made["job"])
     assert jdl.parent == jobs_dir / "files"
     text = jdl.read_text()
@@ -159,8 +154,14 @@ def test_law_run_reaches_the_study_tasks(smoke_runs: object, tmp_path: Path) -> 
         assert "complete ones were encountered" in run.stdout + run.stderr
         assert "ran successfully" not in run.stdout + run.stderr
     assert (out / "task_runs.jsonl").read_text() == before
-    summary = json.loads((out / "study" / "smoke" / "report" / "summary.json").read_text())
+    report = StudyReport(preset="smoke", output_dir=str(out)).output()["summary.json"]
+    summary = json.loads(Path(report.path).read_text())
     assert summary["workflow"] == "study"
+    shown = subprocess.run(
+        [law, "run", "StudyReport", *common, "--print-output", "0"], capture_output=True,
+        text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0 and report.path in shown.stdout.splitlines(), shown.stderr[-2000:]
 
 
 def test_mnist_scan_trains_its_grid_as_laws_local_workflow(
@@ -181,3 +182,26 @@ def test_mnist_scan_trains_its_grid_as_laws_local_workflow(
     summaries = list(out.glob("mnist/scan_*/summary.json"))
     assert len(summaries) == 1
     assert [r["latent_dim"] for r in json.loads(summaries[0].read_text())["table"]] == [2]
+
+
+def test_merging_trains_its_border_autoencoders_as_laws_local_workflow(
+    tmp_path: Path, smoke_runs: Any, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """``merging --workflow local``: the border AEs are branches of MergingGrid (the study's
+    module AE, complete, is not trained again); the numbers equal the plain luigi run's."""
+    out = tmp_path / "out"
+    shutil.copytree(smoke_runs.out / "study", out / "study")
+    run = run_cli(out, "merging", "--preset", "smoke", "--workflow", "local")
+    assert run.returncode == 0, run.stderr[-3000:]
+    ids = [
+        json.loads(line)["task_id"] for line in (out / "task_runs.jsonl").read_text().splitlines()
+    ]
+    assert len([i for i in ids if i.startswith("MergingGrid_")]) == 3  # 2 branches + workflow
+    assert not [i for i in ids if i.startswith(("TrainBorderAE_", "TrainModuleAE_"))]
+    merging = out / "merging" / "smoke" / smoke_runs.study.name
+    ours = json.loads((merging / "neighbours.json").read_text())
+    theirs = json.loads((smoke_runs.merging / "neighbours.json").read_text())
+    assert ours["rows"] == theirs["rows"]
+    assert sorted(p.parent.name for p in merging.glob("border_autoencoders/*/model.pt")) == [
+        "shuffled_border", "with_neighbours"
+    ]  # fmt: skip

@@ -24,9 +24,9 @@ def merging(smoke_runs):
     return smoke_runs.out, smoke_runs.merging_stdout
 
 
-def test_report_holds_figures_tables_and_summary(merging):
-    out, stdout = merging
-    report = out / "merging" / "smoke" / "report"
+def test_report_holds_figures_tables_and_summary(merging, smoke_runs):
+    _, stdout = merging
+    report = smoke_runs.merging / "report"
     summary = json.loads((report / "summary.json").read_text())
     assert summary["workflow"] == "merging"
     for name, path in summary["outputs"].items():
@@ -40,12 +40,12 @@ def test_report_holds_figures_tables_and_summary(merging):
         assert label in table
     assert f"the report is in {report}" in stdout
     # the study's showers are shared: the neighbour study read the study's trigger-cell file
-    assert (out / "study" / "smoke" / "trigger_cells.h5").is_file()
+    assert (smoke_runs.study / "trigger_cells.h5").is_file()
 
 
-def test_answers_are_numbers_in_the_expected_order(merging):
-    out, stdout = merging
-    summary = json.loads((out / "merging" / "smoke" / "report" / "summary.json").read_text())
+def test_answers_are_numbers_in_the_expected_order(merging, smoke_runs):
+    _, stdout = merging
+    summary = json.loads((smoke_runs.merging / "report" / "summary.json").read_text())
     res = summary["answers"]["grouping"]["event_resolution_mm"]
     assert 0 < res["cells"] <= res["tc2x2"] <= res["tc3x3"] < 20
     assert summary["answers"]["grouping"]["bits_2x2_over_3x3"] == pytest.approx(108 / 48)
@@ -59,9 +59,9 @@ def test_answers_are_numbers_in_the_expected_order(merging):
     assert "shower barycentre resolution [mm]: cells" in stdout
 
 
-def test_second_run_reuses_everything(merging, run_cli):
+def test_second_run_reuses_everything(merging, smoke_runs, run_cli):
     out, _ = merging
-    summary = out / "merging" / "smoke" / "report" / "summary.json"
+    summary = smoke_runs.merging / "report" / "summary.json"
     before = summary.stat().st_mtime_ns
     done = run_cli(out, "merging", "--preset", "smoke")
     assert done.returncode == 0, done.stderr[-2000:]
@@ -75,11 +75,10 @@ def test_unknown_preset_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_the_module_alone_is_the_study_model_on_the_study_test_modules(merging):
+def test_the_module_alone_is_the_study_model_on_the_study_test_modules(merging, smoke_runs):
     """Issue 8.6: one split rule and one trained model, so both reports quote one number."""
-    out, _ = merging
-    study = out / "study" / "smoke"
-    neighbours = json.loads((out / "merging" / "smoke" / "neighbours.json").read_text())
+    study = smoke_runs.study
+    neighbours = json.loads((smoke_runs.merging / "neighbours.json").read_text())
     assert neighbours["training"]["alone"]["trained_by"] == "the study"
     assert neighbours["settings"]["fractions"] == list(study_preset("smoke").split)
     alone = next(r for r in neighbours["rows"] if (r["model"], r["showers"]) == ("alone", "all"))

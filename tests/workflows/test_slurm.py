@@ -21,6 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from hgcal_ae.workflows.study import StudyReport
+
+SMOKE_DIR = StudyReport(preset="smoke", output_dir="").study_dir  # study/smoke/<config id>
+
 pytestmark = pytest.mark.slurm
 
 DAEMONS = ("munged", "slurmctld", "slurmd")
@@ -136,7 +140,7 @@ def _records(out: Path) -> list[dict[str, object]]:
 
 def _law_jobs(out: Path) -> dict[str, dict[str, object]]:
     jobs: dict[str, dict[str, object]] = {}
-    for record in (out / "study" / "smoke" / "jobs" / "slurm").glob("slurm_jobs_*.json"):
+    for record in (out / SMOKE_DIR / "jobs" / "slurm").glob("slurm_jobs_*.json"):
         jobs.update(json.loads(record.read_text())["jobs"])
     return jobs
 
@@ -182,7 +186,7 @@ def test_the_smoke_grid_runs_as_slurm_jobs_and_gives_the_local_numbers(
     assert not [r for r in records if str(r["task_id"]).startswith("TrainModuleAE_")]
 
     local = json.loads((smoke_runs.study_report / "summary.json").read_text())  # type: ignore[attr-defined]
-    batch = json.loads((out / "study" / "smoke" / "report" / "summary.json").read_text())
+    batch = json.loads((out / SMOKE_DIR / "report" / "summary.json").read_text())
     assert len(batch["rows"]) == len(local["rows"])
     for ours, theirs in zip(batch["rows"], local["rows"], strict=True):
         assert ours["label"] == theirs["label"] and ours["setting"] == theirs["setting"]
@@ -202,7 +206,7 @@ def test_a_failing_job_is_retried_then_named_with_its_log(
         monkeypatch.setenv(name, value)
     out = tmp_path / "out"
     # A file where the 16x5 model's folder must go: that branch fails on the node every time.
-    blocked = out / "study" / "smoke" / "autoencoders" / "latent16_bits5"
+    blocked = out / SMOKE_DIR / "autoencoders" / "latent16_bits5"
     blocked.parent.mkdir(parents=True)
     blocked.write_text("not a folder\n")
     run = run_cli(out, "study", "--preset", "smoke", "--workflow", "slurm",
@@ -217,7 +221,7 @@ def test_a_failing_job_is_retried_then_named_with_its_log(
     failed = [job for job in jobs.values() if job["status"] == "failed"]
     assert len(failed) == 1 and f"slurm job {failed[0]['job_id']} " in last
     # the report was not made
-    assert not (out / "study" / "smoke" / "report" / "summary.json").exists()
+    assert not (out / SMOKE_DIR / "report" / "summary.json").exists()
 
 
 def test_a_killed_submitter_is_rerun_without_submitting_the_grid_again(
@@ -229,7 +233,7 @@ def test_a_killed_submitter_is_rerun_without_submitting_the_grid_again(
            "slurm", "--poll-interval", "1", "--output-dir", str(out)]  # fmt: skip
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)  # fmt: skip
-    record = out / "study" / "smoke" / "jobs" / "slurm"
+    record = out / SMOKE_DIR / "jobs" / "slurm"
     deadline = time.time() + 600
     while not list(record.glob("slurm_jobs_*.json")) and first.poll() is None:
         assert time.time() < deadline, "law wrote no submission record in 10 minutes"
@@ -245,4 +249,4 @@ def test_a_killed_submitter_is_rerun_without_submitting_the_grid_again(
     # every grid point trained once, by the jobs the killed run submitted
     assert len(branches) == 4 and len({r["task_id"] for r in branches}) == 4
     assert {str(r["slurm_job_id"]) for r in branches} == submitted
-    assert (out / "study" / "smoke" / "report" / "summary.json").is_file()
+    assert (out / SMOKE_DIR / "report" / "summary.json").is_file()

@@ -1,6 +1,6 @@
 """``hgcal-ae export``: a trained module AE to ONNX, hls4ml or the on-chip weight format.
 
-    hgcal-ae export output/study/default/autoencoders/latent16_bits5 --format onnx \\
+    hgcal-ae export output/study/default/<config>/autoencoders/latent16_bits5 --format onnx \\
         --output-dir export --verify 100000
 
 writes ``export/onnx/`` (or ``hls4ml/``, ``weights/``) with a ``summary.json`` and prints

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from hgcal_ae.cli.common import add_run_options, read_summary, run_workflow
+from hgcal_ae.cli.common import (
+    add_batch_options,
+    add_run_options,
+    batch_parameters,
+    read_summary,
+    run_workflow,
+)
 from hgcal_ae.cli.study import add_occupancy_option, study_parameters
 
 __all__ = ["add_parsers"]
@@ -21,6 +27,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     add_occupancy_option(p)
     add_run_options(p)
+    add_batch_options(p)
     p.set_defaults(handler=_merging)
 
 
@@ -30,6 +37,11 @@ def _merging(args: argparse.Namespace) -> int:
     common = study_parameters(args)
     report = MergingReport(**common)
     neighbours = NeighbourMerging(**common, device=args.device)
+    if batch := batch_parameters(args):  # the trainings as a law workflow first, then the rest
+        from hgcal_ae.cli.common import run_grid
+        from hgcal_ae.workflows.merging import MergingGrid
+
+        run_grid(MergingGrid(**common, **batch, device=args.device), args)
     run_workflow([neighbours, report], args)
     summary_path = Path(report.output()["summary.json"].path)
     summary = read_summary(summary_path)

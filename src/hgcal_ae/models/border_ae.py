@@ -40,7 +40,9 @@ final rescaling, so no energy leaves the module: both use
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Unpack
 
 import numpy as np
@@ -51,9 +53,14 @@ from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS as N_TC
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder, _QuantisedLinear
 from hgcal_ae.models.module_losses import module_loss
-from hgcal_ae.models.module_training import ModuleTrainingConfig, module_inputs, train_rows
+from hgcal_ae.models.module_training import (
+    ModuleTrainingConfig,
+    module_inputs,
+    save_module_ae,
+    train_rows,
+)
 from hgcal_ae.models.quantisation import quantise_unsigned
-from hgcal_ae.models.training import LoopResult, RunOptions
+from hgcal_ae.models.training import EpochRecord, LoopResult, RunOptions
 from hgcal_ae.trigger.images import from_image_8x8
 from hgcal_ae.trigger.normalisation import quantise_inputs
 from hgcal_ae.trigger.transmission import to_module_sum
@@ -65,6 +72,8 @@ __all__ = [
     "BorderTrainingConfig",
     "border_inputs",
     "decode_with_border",
+    "load_border_ae",
+    "save_border_ae",
     "train_border_autoencoder",
 ]
 
@@ -293,3 +302,35 @@ def decode_with_border(
     ) if len(q) else torch.zeros(0, 1, 8, 8)  # fmt: skip
     shape = from_image_8x8(decoded.squeeze(1).numpy().astype(np.float64))
     return to_module_sum(shape, q, lsb=lsb, zero_suppress=zero_suppress)
+
+
+def save_border_ae(
+    path: str | os.PathLike[str],
+    model: BorderAutoencoder,
+    config: BorderTrainingConfig,
+    history: list[EpochRecord],
+) -> Path:
+    """Write a trained border AE (``model.pt``: settings, weights, history), atomically; the
+    module AE's file format, with ``n_border`` among the settings."""
+    return save_module_ae(path, model, config, history)
+
+
+def load_border_ae(path: str | os.PathLike[str]) -> tuple[BorderAutoencoder, list[EpochRecord]]:
+    """A border AE written by :func:`save_border_ae` (CPU, eval mode) and its history.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, truncated or not a border-AE file.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+        c = payload["config"]
+        config = BorderTrainingConfig(**c).ae_config()
+        model = BorderAutoencoder(config)
+        model.load_state_dict(payload["state_dict"])
+        history = [EpochRecord(**r) for r in payload["history"]]
+    except (OSError, KeyError, RuntimeError, EOFError, TypeError, ValueError) as exc:
+        msg = f"cannot load border autoencoder {str(path)!r} ({type(exc).__name__}: {exc}); expected a model.pt written by the merging study — delete it and run again"
+        raise DataError(msg) from exc
+    return model.eval(), history

@@ -49,10 +49,10 @@ central wafer and its direct neighbours.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -74,24 +74,35 @@ from hgcal_ae.models.module_training import (
     decode_modules,
     train_module_autoencoder,
 )
-from hgcal_ae.models.training import EpochRecord, LoopResult
+from hgcal_ae.models.training import EpochRecord, LoopResult, RunOptions
 from hgcal_ae.study.neighbour_measures import neighbour_measures
 from hgcal_ae.trigger.formats import tc_lsb_mip
 from hgcal_ae.trigger.neighbours import (
     SPLIT_THRESHOLD,
+    BorderGeometry,
     LayerSplit,
     border_charges,
     border_geometry,
     layer_split,
 )
 
-__all__ = ["MODELS", "NeighbourStudyResult", "neighbour_study"]
+__all__ = [
+    "BORDER_MODELS",
+    "MODELS",
+    "NeighbourStudyResult",
+    "border_training_data",
+    "neighbour_study",
+    "train_border_model",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 MODELS = ("alone", "with_neighbours", "shuffled_border")
 _CHECKPOINTS = {"with_neighbours": "border_ae", "shuffled_border": "shuffled_border_ae"}
+#: The border AEs of the study: with the neighbours' border TCs, and the shuffled control.
+BORDER_MODELS = tuple(_CHECKPOINTS)
 
 
 @dataclass
@@ -139,12 +150,90 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _history(fit: LoopResult) -> dict[str, list[float]]:
+def _history(history: Sequence[EpochRecord]) -> dict[str, list[float]]:
     return {
-        "train_loss": [r.train_loss for r in fit.history],
-        "val_loss": [r.val_loss for r in fit.history],
-        "seconds": [r.seconds for r in fit.history],
+        "train_loss": [r.train_loss for r in history],
+        "val_loss": [r.val_loss for r in history],
+        "seconds": [r.seconds for r in history],
     }
+
+
+def _setup(setup: DetectorSetup | str) -> DetectorSetup:
+    setup = detector_setup(setup) if isinstance(setup, str) else setup
+    if not isinstance(setup, DetectorSetup):
+        msg = f"setup must be a DetectorSetup or a geometry name such as 'ld8', got {type(setup).__name__}"
+        raise ConfigError(msg)
+    return setup
+
+
+def _module_config(
+    latent_dim: int, latent_bits: int, loss: str, epochs: int, batch_size: int,
+    learning_rate: float, seed: int, decoder_head: str | None,
+) -> ModuleTrainingConfig:  # fmt: skip
+    head: dict[str, Any] = {} if decoder_head is None else {"decoder_head": decoder_head}
+    return ModuleTrainingConfig(
+        latent_dim=latent_dim, latent_bits=latent_bits, loss=loss, epochs=epochs,
+        batch_size=batch_size, learning_rate=learning_rate, seed=seed, **head,
+    )  # fmt: skip
+
+
+def border_training_data(
+    data: ModuleRows,
+    setup: DetectorSetup | str,
+    *,
+    seed: int = 0,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    max_distance_cm: float | None = None,
+    control: bool = True,
+) -> tuple[BorderGeometry, dict[str, FloatArray], tuple[IntArray, IntArray, IntArray]]:
+    """The border geometry, each border model's border charges ``(N, n_border)`` [MIP] and
+    the train / validation / test rows (the one split rule), as :func:`neighbour_study`
+    and :func:`train_border_model` use them.
+
+    ``"with_neighbours"`` holds each row's own neighbours' border TCs; the control
+    ``"shuffled_border"`` (if ``control``) the same rows under a fixed permutation, so it has
+    the same border statistics and no link to the module's own shower.
+    """
+    geometry = border_geometry(_setup(setup), max_distance_cm=max_distance_cm)
+    border = border_charges(data, geometry)
+    borders = {"with_neighbours": border}
+    if control:
+        borders["shuffled_border"] = border[
+            np.random.default_rng([seed, 1]).permutation(data.n_rows)
+        ]
+    train, val, test = split_rows(data.event, fractions, seed=seed)
+    return geometry, borders, (train, val, test)
+
+
+def train_border_model(
+    data: ModuleRows,
+    setup: DetectorSetup | str,
+    name: str,
+    config: ModuleTrainingConfig,
+    *,
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    max_distance_cm: float | None = None,
+    **run: Unpack[RunOptions],
+) -> tuple[BorderAutoencoder, LoopResult]:
+    """Train the border AE ``name`` (``"with_neighbours"`` or ``"shuffled_border"``) of
+    :func:`neighbour_study` on its own: the same data, split and settings, so the model
+    equals the one the study would train (``config.seed`` drives the split and the control's
+    permutation, as there).  ``run``: the training's device, checkpoint and callbacks.
+    """
+    if name not in _CHECKPOINTS:
+        msg = f"unknown border model {name!r}; expected one of {', '.join(_CHECKPOINTS)}"
+        raise ConfigError(msg)
+    geometry, borders, (train, val, _) = border_training_data(
+        data, setup, seed=config.seed, fractions=fractions, max_distance_cm=max_distance_cm,
+        control=name == "shuffled_border",
+    )  # fmt: skip
+    tc = np.asarray(data.tc, dtype=np.float64)
+    values = borders[name]
+    model, fit = train_border_autoencoder(
+        BorderTrainingConfig.from_module(config, geometry.n_border),
+        tc[train], values[train], tc[val], values[val], **run,
+    )  # fmt: skip
+    return model.cpu(), fit
 
 
 def neighbour_study(
@@ -169,6 +258,7 @@ def neighbour_study(
     checkpoint_dir: Path | None = None,
     on_epoch: Callable[[str, EpochRecord], None] | None = None,
     progress: bool = False,
+    trained: Mapping[str, tuple[BorderAutoencoder, Sequence[EpochRecord]]] | None = None,
 ) -> NeighbourStudyResult:
     """Train the module AE alone and with neighbours at one latent size; compare on test rows.
 
@@ -203,6 +293,9 @@ def neighbour_study(
         ``shuffled_border_ae.pt``) there, resumed when present.
     on_epoch
         Called as ``on_epoch(model_name, record)`` after each epoch of either training.
+    trained
+        Border AEs already trained (:func:`train_border_model`), by name, with their
+        training histories; the others are trained here.
 
     Raises
     ------
@@ -211,29 +304,24 @@ def neighbour_study(
     DataError
         On duplicate rows.
     """
-    setup = detector_setup(setup) if isinstance(setup, str) else setup
-    if not isinstance(setup, DetectorSetup):
-        msg = f"setup must be a DetectorSetup or a geometry name such as 'ld8', got {type(setup).__name__}"
-        raise ConfigError(msg)
+    setup = _setup(setup)
     if len(tuple(fractions)) != 3:
         msg = f"fractions must be three shares (train, validation, test), got {tuple(fractions)!r}"
         raise ConfigError(msg)
-    head: dict[str, Any] = {} if decoder_head is None else {"decoder_head": decoder_head}
-    module_cfg = ModuleTrainingConfig(
-        latent_dim=latent_dim, latent_bits=latent_bits, loss=loss, epochs=epochs,
-        batch_size=batch_size, learning_rate=learning_rate, seed=seed, **head,
-    )  # fmt: skip
+    module_cfg = _module_config(latent_dim, latent_bits, loss, epochs, batch_size, learning_rate,
+                                seed, decoder_head)  # fmt: skip
     if alone is not None and (alone.config.latent_dim, alone.config.latent_bits) != (
         latent_dim,
         latent_bits,
     ):
         msg = f"the given 'alone' model has a {alone.config.latent_dim}x{alone.config.latent_bits}-bit code, expected {latent_dim}x{latent_bits}"
         raise ConfigError(msg)
-    geometry = border_geometry(setup, max_distance_cm=max_distance_cm)
     rows = data
-    border = border_charges(rows, geometry)
+    geometry, borders, (train, val, test) = border_training_data(
+        rows, setup, seed=seed, fractions=fractions, max_distance_cm=max_distance_cm,
+        control=control,
+    )  # fmt: skip
     split = layer_split(rows, threshold=split_threshold)
-    train, val, test = split_rows(rows.event, fractions, seed=seed)
     if test.size == 0:
         msg = f"no test rows: {rows.n_rows} rows of {np.unique(rows.event).size} events split {tuple(fractions)!r}; use more events"
         raise ConfigError(msg)
@@ -251,19 +339,23 @@ def neighbour_study(
             module_cfg, tc[train], tc[val], device=device, checkpoint=ckpt["module_ae"],
             on_epoch=hook("alone"), progress=progress,
         )  # fmt: skip
-    borders = {"with_neighbours": border}
-    if control:
-        # a fixed permutation of the rows: same border statistics, no link to the own shower
-        borders["shuffled_border"] = border[
-            np.random.default_rng([seed, 1]).permutation(rows.n_rows)
-        ]
     border_models: dict[str, BorderAutoencoder] = {}
+    histories: dict[str, Sequence[EpochRecord]] = {}
     for name, values in borders.items():
+        if trained is not None and name in trained:
+            border_models[name], histories[name] = trained[name]
+            if border_models[name].config.n_border != geometry.n_border:
+                msg = f"the given {name!r} border AE sees {border_models[name].config.n_border} border TCs, expected {geometry.n_border}"
+                raise ConfigError(msg)
+            continue
         border_models[name], fits[name] = train_border_autoencoder(
             border_cfg, tc[train], values[train], tc[val], values[val], device=device,
             checkpoint=ckpt[_CHECKPOINTS[name]], on_epoch=hook(name), progress=progress,
         )  # fmt: skip
+        histories[name] = fits[name].history
         border_models[name].cpu()
+    if "alone" in fits:
+        histories["alone"] = fits["alone"].history
     models: dict[str, ModuleAutoencoder] = {"alone": alone.cpu(), **border_models}
     names = [name for name in MODELS if name in models]
 
@@ -304,7 +396,11 @@ def neighbour_study(
             "rows": {"train": int(train.size), "validation": int(val.size), "test": int(test.size)},
             **{
                 name: {
-                    **(_history(fits[name]) if name in fits else {"trained_by": "the study"}),
+                    **(
+                        _history(histories[name])
+                        if name in histories
+                        else {"trained_by": "the study"}
+                    ),
                     "parameters": models[name].parameter_counts(),
                 }
                 for name in names

@@ -8,9 +8,12 @@ host, pid, seconds, and the batch job id inside a Slurm or HTCondor job), which 
 worker ran what when several share the work.
 
 A task is complete (:meth:`HgcalTask.complete`) when its outputs are whole
-(:class:`~hgcal_ae.workflows.targets.WholeTarget`), none is older than an input, and every
-requirement is complete in turn.  luigi asks every task before anything runs, so this is
-what makes a run rebuild everything downstream of a task that must run again.
+(:class:`~hgcal_ae.workflows.targets.WholeTarget`) and every requirement is complete in
+turn.  Output paths derive from every setting a result depends on (law's rule: a study's
+folder carries its preset's settings id, see :attr:`~hgcal_ae.workflows.study.StudyTask.config_id`),
+so a whole output is the result of exactly that configuration: no file times and no saved
+settings are compared.  luigi asks every task before anything runs, so a missing or broken
+file upstream makes one run rebuild the chain below it.
 """
 
 from __future__ import annotations
@@ -102,15 +105,6 @@ def _is_complete(task: luigi.Task) -> bool:
     return memo[task.task_id]
 
 
-def _file_mtimes(targets: list[Any]) -> list[int]:
-    times = []
-    for target in targets:
-        path = getattr(target, "path", None)
-        if path is not None and os.path.isfile(path):
-            times.append(os.stat(path).st_mtime_ns)
-    return times
-
-
 class HgcalTask(law.Task):  # type: ignore[misc]  # law ships no type hints
     """Base of every hgcal-ae task: a law task (and so a luigi task).
 
@@ -132,20 +126,14 @@ class HgcalTask(law.Task):  # type: ignore[misc]  # law ships no type hints
         return WholeTarget(str(self.root.joinpath(*parts)))
 
     def complete(self) -> bool:
-        """Whether the outputs are whole, none is older than an input, and every
-        requirement is complete (recursively).
+        """Whether the outputs are whole and every requirement is complete (recursively).
 
-        Make's rule over the whole graph: when an upstream task must run again (its output
-        is missing, truncated or older than its own inputs), every task downstream of it is
-        incomplete too, so one luigi run rebuilds the whole chain.  Reads no data beyond the
-        targets' wholeness checks.
+        When an upstream task must run again (its output is missing or truncated), every
+        task downstream of it is incomplete too, so one luigi run rebuilds the whole chain.
+        Reads no data beyond the targets' wholeness checks.
         """
         with completeness_pass():
             if not super().complete():  # every output exists, i.e. is whole
-                return False
-            outputs = _file_mtimes(flatten(self.output()))
-            inputs = _file_mtimes(flatten(self.input()))
-            if outputs and inputs and min(outputs) < max(inputs):
                 return False
             return all(_is_complete(task) for task in flatten(self.requires()))
 

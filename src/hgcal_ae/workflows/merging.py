@@ -2,13 +2,17 @@
 
 ::
 
-    TriggerCellData ─► TrainModuleAE (the study's) ─► NeighbourMerging ─┐
-    TcGrouping (hd8 showers) ──────────────────────────────────────────┴─► MergingReport
+    TriggerCellData ─► TrainModuleAE (the study's) ──┬─► NeighbourMerging ─┐
+                    └► TrainBorderAE (2 variants) ─┘                     │
+    TcGrouping (hd8 showers) ────────────────────────────────────────────┴─► MergingReport
 
 * :class:`TcGrouping`: cells against 2 x 2- and 3 x 3-cell trigger cells on the same showers
   (:mod:`hgcal_ae.study.grouping`).
-* :class:`NeighbourMerging`: each module compressed alone against an encoder that also sees its
-  neighbours' border TCs, with a shuffled-border control (:mod:`hgcal_ae.study.neighbours`),
+* :class:`TrainBorderAE`: the encoder that also sees its neighbours' border TCs, and the
+  shuffled-border control; with the module AE alone they form :class:`MergingGrid`, the law
+  workflow that trains them locally or as batch jobs (``hgcal-ae merging --workflow``).
+* :class:`NeighbourMerging`: each module compressed alone against the border AEs
+  (:mod:`hgcal_ae.study.neighbours`),
   on the showers of ``hgcal-ae study`` with the same preset.  The data, the split and the
   module AE alone are the study's own (one file, one split rule, one trained model).
 * :class:`MergingReport`: both figures, the tables (CSV and Markdown) and ``summary.json``.
@@ -29,23 +33,27 @@ import luigi
 from hgcal_ae import __version__
 from hgcal_ae.atomic import atomic_path, write_csv, write_json
 from hgcal_ae.detector.setups import detector_setup
+from hgcal_ae.models.border_ae import BorderTrainingConfig, load_border_ae, save_border_ae
 from hgcal_ae.models.device import resolve_device
 from hgcal_ae.models.module_training import load_module_ae
 from hgcal_ae.plots.grouping import grouping_plot
 from hgcal_ae.plots.neighbours import neighbour_plot
 from hgcal_ae.study.grouping import grouping_study
 from hgcal_ae.study.merging import answers, merging_markdown
-from hgcal_ae.study.neighbours import neighbour_study
+from hgcal_ae.study.neighbours import BORDER_MODELS, neighbour_study, train_border_model
+from hgcal_ae.workflows.base import HgcalTask
+from hgcal_ae.workflows.grid import GridWorkflow
 from hgcal_ae.workflows.study import StudyTask, TrainingTask, TrainModuleAE, TriggerCellData
+from hgcal_ae.workflows.targets import WholeTarget
 
-__all__ = ["MergingReport", "NeighbourMerging", "TcGrouping"]
+__all__ = ["MergingGrid", "MergingReport", "NeighbourMerging", "TcGrouping", "TrainBorderAE"]
 
 
 class MergingTask(StudyTask):
-    """Outputs under ``merging/<preset>[_<occupancy>]/``."""
+    """Outputs under ``merging/<run_name>/<config_id>/``, as the study's under ``study/``."""
 
-    def merging_target(self, *parts: str) -> luigi.LocalTarget:
-        return self.local_target("merging", self.run_name, *parts)
+    def merging_target(self, *parts: str) -> WholeTarget:
+        return self.local_target("merging", self.run_name, self.config_id, *parts)
 
 
 class TcGrouping(MergingTask):
@@ -65,13 +73,55 @@ class TcGrouping(MergingTask):
         write_json(self.output().path, result.to_json())
 
 
+class TrainBorderAE(MergingTask, TrainingTask):
+    """One border AE of the neighbour study (``with_neighbours`` or the ``shuffled_border``
+    control), at the preset's merging code size, on the study's training events."""
+
+    variant = luigi.ChoiceParameter(choices=list(BORDER_MODELS))
+
+    def requires(self) -> TriggerCellData:
+        data: TriggerCellData = self.clone(TriggerCellData)
+        return data
+
+    def output(self) -> WholeTarget:
+        return self.merging_target("border_autoencoders", str(self.variant), "model.pt")
+
+    def run(self) -> None:
+        p = self.spec()
+        config = p.training_config(*p.merging_latent)
+        checkpoint = Path(self.output().path).with_name("checkpoint.pt")
+        model, fit = train_border_model(
+            self.rows(self.input()), detector_setup(p.geometry), str(self.variant), config,
+            fractions=p.split, device=resolve_device(self.device), checkpoint=checkpoint,
+            on_epoch=lambda r: self.report(r.epoch / config.epochs, f"epoch {r.epoch}: val {r.val_loss:.4f}"),
+        )  # fmt: skip
+        n_border = model.config.n_border
+        save_border_ae(self.output().path, model,
+                       BorderTrainingConfig.from_module(config, n_border), fit.history)  # fmt: skip
+        checkpoint.unlink(missing_ok=True)
+
+
+class MergingGrid(GridWorkflow, TrainingTask):
+    """The merging study's trainings (the study's module AE alone at the merging code size,
+    and both border AEs); a branch is one of them (``--workflow local|slurm|htcondor``)."""
+
+    def points(self) -> list[HgcalTask]:
+        latent_dim, latent_bits = self.spec().merging_latent
+        alone = self.clone(TrainModuleAE, latent_dim=latent_dim, latent_bits=latent_bits)
+        return [alone, *(self.clone(TrainBorderAE, variant=v) for v in BORDER_MODELS)]
+
+    def grid_dir(self) -> Path:
+        return self.root / "merging" / self.run_name / self.config_id
+
+
 class NeighbourMerging(MergingTask, TrainingTask):
     """Module AE alone vs with its neighbours' border TCs (and a shuffled control), same code size."""
 
     def requires(self) -> dict[str, luigi.Task]:
         latent_dim, latent_bits = self.spec().merging_latent
         alone = self.clone(TrainModuleAE, latent_dim=latent_dim, latent_bits=latent_bits)
-        return {"data": self.clone(TriggerCellData), "alone": alone}
+        borders = {v: self.clone(TrainBorderAE, variant=v) for v in BORDER_MODELS}
+        return {"data": self.clone(TriggerCellData), "alone": alone, **borders}
 
     def output(self) -> luigi.LocalTarget:
         return self.merging_target("neighbours.json")
@@ -87,8 +137,7 @@ class NeighbourMerging(MergingTask, TrainingTask):
             decoder_head=config.decoder_head, batch_size=config.batch_size,
             learning_rate=config.learning_rate, fractions=p.split,
             zero_suppress=p.ae_zero_suppress_mip, device=resolve_device(self.device),
-            checkpoint_dir=Path(self.output().path).parent / "checkpoints",
-            on_epoch=lambda name, r: self.report(r.epoch / config.epochs, f"{name}: epoch {r.epoch}, val {r.val_loss:.4f}"),
+            trained={v: load_border_ae(self.input()[v].path) for v in BORDER_MODELS},
         )  # fmt: skip
         write_json(self.output().path, result.summary)
 

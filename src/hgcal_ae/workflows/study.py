@@ -12,8 +12,9 @@ loads its inputs, calls :mod:`hgcal_ae.study` (and :mod:`hgcal_ae.plots`) and wr
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,6 @@ from hgcal_ae.models.device import resolve_device
 from hgcal_ae.models.module_training import (
     load_module_ae,
     save_module_ae,
-    saved_training_config,
     train_module_autoencoder,
 )
 from hgcal_ae.plots.bandwidth import bandwidth_plot
@@ -92,8 +92,27 @@ class StudyTask(HgcalTask):
         return f"{name}_emd" if self.loss == "telescope+emd" else name
 
     @property
+    def config_id(self) -> str:
+        """Eight hex digits naming every setting of the run: the resolved preset (with the
+        loss and weight options) and the showers' configuration.
+
+        A preset is a name for settings written in code; its id puts those settings into the
+        output paths, so a complete output means "this exact configuration exists" and a
+        changed preset writes beside the old results instead of over them.
+        """
+        settings = {"preset": self.spec().as_dict(),
+                    "dataset": asdict(self.spec().dataset_config(self.occupancy))}  # fmt: skip
+        text = json.dumps(settings, sort_keys=True, default=list)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    @property
     def study_dir(self) -> Path:
-        return self.root / "study" / self.run_name
+        """``study/<run_name>/<config_id>``: the folder of every output of the study run."""
+        return self.root / "study" / self.run_name / self.config_id
+
+    def study_target(self, *parts: str) -> WholeTarget:
+        """A whole target at ``study_dir/parts...``."""
+        return self.local_target("study", self.run_name, self.config_id, *parts)
 
     def spec(self) -> StudyPreset:
         preset = replace(study_preset(self.preset), loss_schedule=self.loss)
@@ -120,7 +139,7 @@ class TriggerCellData(StudyTask):
     """Simulated showers at random positions and angles, as module trigger cells (HDF5)."""
 
     def output(self) -> luigi.LocalTarget:
-        return self.local_target("study", self.run_name, "trigger_cells.h5")
+        return self.study_target("trigger_cells.h5")
 
     def run(self) -> None:
         make_trigger_dataset(
@@ -142,14 +161,7 @@ class TrainModuleAE(TrainingTask):
 
     def output(self) -> luigi.LocalTarget:
         name = f"latent{self.latent_dim}_bits{self.latent_bits}"
-        return self.local_target("study", self.run_name, "autoencoders", name, "model.pt")
-
-    def complete(self) -> bool:
-        """The model is whole and up to date, and was trained with the preset's settings."""
-        if not super().complete():
-            return False
-        config = self.spec().training_config(self.latent_dim, self.latent_bits)
-        return saved_training_config(self.output().path) == config
+        return self.study_target("autoencoders", name, "model.pt")
 
     def run(self) -> None:
         rows = self.rows(self.input())
@@ -175,7 +187,7 @@ class EvaluateCompression(StudyTask):
         return {"data": self.clone(TriggerCellData), **grid}
 
     def output(self) -> luigi.LocalTarget:
-        return self.local_target("study", self.run_name, "evaluation.json")
+        return self.study_target("evaluation.json")
 
     def run(self) -> None:
         p = self.spec()
@@ -204,11 +216,12 @@ class StudyReport(StudyTask):
         return {"evaluation": self.clone(EvaluateCompression), "data": self.clone(TriggerCellData)}
 
     def output(self) -> dict[str, WholeTarget]:
-        where = ("study", self.run_name, "report")
-        targets = {f"pareto_{q}": self.local_target(*where, f"pareto_{q}.png") for q in QUANTITIES}
+        targets = {
+            f"pareto_{q}": self.study_target("report", f"pareto_{q}.png") for q in QUANTITIES
+        }
         if self.occupancy == "pu200":  # the occupancy model's validation figure
-            targets["occupancy_pu200.png"] = self.local_target(*where, "occupancy_pu200.png")
-        return targets | {name: self.local_target(*where, name) for name in REPORT_FILES}
+            targets["occupancy_pu200.png"] = self.study_target("report", "occupancy_pu200.png")
+        return targets | {name: self.study_target("report", name) for name in REPORT_FILES}
 
     def run(self) -> None:
         p = self.spec()

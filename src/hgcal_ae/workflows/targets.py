@@ -134,3 +134,7 @@ class WholeTarget(luigi.LocalTarget):
     def complete(self, **kwargs: object) -> bool:
         """law's name for :meth:`exists` (a target collection asks its members this)."""
         return self.exists()
+
+    def uri(self, **kwargs: object) -> str:
+        """law's name for the target's location (``law run ... --print-output``)."""
+        return str(self.path)
