@@ -426,21 +426,22 @@ def _merge_exchange_passes(n: int) -> list[tuple[NDArray[np.int64], NDArray[np.i
 _BC_PASSES = _merge_exchange_passes(N_TC)
 
 
-def _sorting_network(keys: NDArray[np.float64]) -> NDArray[np.int64]:
+def _sorting_network(keys: NDArray[Any]) -> NDArray[np.int64]:
     """Indices of ``keys`` (N, 48) in the order the Best-Choice network leaves them.
 
     Descending: a comparator exchanges its pair only when the first key is strictly smaller
     (EMU ``if ar[i] < ar[i+d]``), so which of equal keys comes first depends on the network
     and on the other keys, not on a fixed priority.
     """
-    v = keys.copy()
-    adr = np.broadcast_to(np.arange(keys.shape[1]), keys.shape).copy()
+    v = np.ascontiguousarray(keys.T)  # (48, N): each key's row is contiguous
+    adr = np.repeat(np.arange(keys.shape[1], dtype=np.int8)[:, None], keys.shape[0], axis=1)
     for i, j in _BC_PASSES:
-        swap = v[:, i] < v[:, j]
-        vi, vj, ai, aj = v[:, i], v[:, j], adr[:, i], adr[:, j]
-        v[:, i], v[:, j] = np.where(swap, vj, vi), np.where(swap, vi, vj)
-        adr[:, i], adr[:, j] = np.where(swap, aj, ai), np.where(swap, ai, aj)
-    return adr
+        vi, vj, ai, aj = v[i], v[j], adr[i], adr[j]
+        swap = vi < vj
+        v[i], v[j] = np.where(swap, vj, vi), np.where(swap, vi, vj)
+        adr[i], adr[j] = np.where(swap, aj, ai), np.where(swap, ai, aj)
+    order: NDArray[np.int64] = adr.T.astype(np.int64)
+    return order
 
 
 def best_choice_keep(
@@ -457,7 +458,7 @@ def best_choice_keep(
         keep: NDArray[np.bool_] = _rank_descending(q) < n_tc
         return keep
     counts = np.minimum(to_counts(q, lsb), BC_MAX_COUNT)
-    order = _sorting_network(_mux_items(counts))[:, :n_tc]
+    order = _sorting_network(_mux_items(counts).astype(np.int32))[:, :n_tc]  # < 2**18
     kept = np.zeros(q.shape, dtype=np.bool_)
     np.put_along_axis(kept, MUX_ORDER[order], True, axis=1)
     return kept
