@@ -29,6 +29,7 @@ from hgcal_ae.datasets.trigger_cells import read_trigger_cells
 from hgcal_ae.detector.setups import detector_setup
 from hgcal_ae.metrics.emd_loss import exact_emd_image_loss
 from hgcal_ae.models.device import resolve_device
+from hgcal_ae.models.module_ae import CONDITIONS
 from hgcal_ae.models.module_training import (
     load_module_ae,
     save_module_ae,
@@ -39,7 +40,7 @@ from hgcal_ae.plots.occupancy import occupancy_validation_plot
 from hgcal_ae.plots.study import emd_occupancy_plot, pareto_plot, trigger_cell_display
 from hgcal_ae.study.displays import compression_panels, display_layer, layer_positions
 from hgcal_ae.study.evaluate import evaluate_all
-from hgcal_ae.study.occupancy_pu200 import PUBLISHED, occupancy_validation
+from hgcal_ae.study.occupancy_pu200 import PUBLISHED, occupancy_validation, row_conditions
 from hgcal_ae.study.presets import PRESETS, STUDY_LOSSES, StudyPreset, study_preset
 from hgcal_ae.study.report import (
     HGCAL_SI_MODULES,
@@ -81,14 +82,24 @@ class StudyTask(HgcalTask):
         choices=list(STUDY_LOSSES), default="telescope",
         description="training loss of the module AEs (StudyPreset.loss_schedule)",
     )  # fmt: skip
+    # the showers (StudyPreset.particle, energies_gev, eta_range, pileup_scale); empty: the
+    # preset's.  They enter the dataset config, so other values give another output folder.
+    particle = luigi.Parameter(default="", description="signal particle: e-, e+ or gamma")
+    energies = luigi.TupleParameter(default=(), description="signal energies [GeV]")
+    eta_range = luigi.TupleParameter(default=(), description="pu200: the showers' |eta| range")
+    pileup_scale = luigi.FloatParameter(default=1.0, description="pu200: 1 = 200 pile-up")
+    conditional = luigi.BoolParameter(
+        default=False, description="module AEs with the conditional decoder (ECON_CAE)"
+    )
 
     @property
     def run_name(self) -> str:
         """``<preset>``, or ``<preset>_<occupancy>`` for noise or toy pile-up occupancy;
-        ``_qw`` appended when the AEs have quantisation-aware weights, ``_emd`` when they are
-        fine-tuned with the exact EMD."""
+        ``_qw`` appended when the AEs have quantisation-aware weights, ``_cond`` when their
+        decoders are conditional, ``_emd`` when they are fine-tuned with the exact EMD."""
         name = self.preset if self.occupancy == "signal" else f"{self.preset}_{self.occupancy}"
         name = f"{name}_qw" if self.quantised_weights else name
+        name = f"{name}_cond" if self.conditional else name
         return f"{name}_emd" if self.loss == "telescope+emd" else name
 
     @property
@@ -115,8 +126,23 @@ class StudyTask(HgcalTask):
         return self.local_target("study", self.run_name, self.config_id, *parts)
 
     def spec(self) -> StudyPreset:
-        preset = replace(study_preset(self.preset), loss_schedule=self.loss)
+        p, eta = study_preset(self.preset), self.eta_range
+        preset = replace(
+            p, loss_schedule=self.loss, pileup_scale=self.pileup_scale,
+            particle=self.particle or p.particle,
+            energies_gev=tuple(map(float, self.energies)) or p.energies_gev,
+            eta_range=(float(eta[0]), float(eta[1])) if eta else p.eta_range,
+        )  # fmt: skip
+        preset = replace(preset, conditions=tuple(CONDITIONS)) if self.conditional else preset
         return replace(preset, quantised_weights=True) if self.quantised_weights else preset
+
+    def conditions(self, rows: ModuleRows) -> dict[str, np.ndarray] | None:
+        """The conditional decoder's conditions of ``rows``; None when the AEs have none."""
+        p = self.spec()
+        if not p.conditions:
+            return None
+        setup = detector_setup(p.geometry)
+        return row_conditions(rows, setup, eta_range=p.eta_range, seed=p.seed)
 
     def rows(self, target: luigi.LocalTarget) -> ModuleRows:
         """The module rows of the trigger-cell file ``target``."""
@@ -170,6 +196,8 @@ class TrainModuleAE(TrainingTask):
         checkpoint = Path(self.output().path).with_name("checkpoint.pt")
         model, fit = train_module_autoencoder(
             config, rows.tc[train], rows.tc[val], device=resolve_device(self.device),
+            train_conditions=self.conditions(rows.select_rows(train)),
+            val_conditions=self.conditions(rows.select_rows(val)),
             checkpoint=checkpoint, finetune_loss=exact_emd_image_loss,
             on_epoch=lambda r: self.report(r.epoch / config.epochs, f"epoch {r.epoch}: val {r.val_loss:.4f}"),
         )  # fmt: skip
@@ -199,6 +227,7 @@ class EvaluateCompression(StudyTask):
         table = evaluate_all(
             modules, detector_setup(p.geometry), models, elinks=p.elinks,
             thresholds=p.thresholds_mip, lsb=p.tc_lsb_mip, zero_suppress=p.ae_zero_suppress_mip,
+            conditions=self.conditions(modules),
         )  # fmt: skip
         write_json(self.output().path, {"preset": p.as_dict(), "n_test_events": modules.n_events,
                                         "n_test_modules": modules.n_rows, "tc_lsb_mip": p.tc_lsb_mip,
@@ -249,7 +278,9 @@ class StudyReport(StudyTask):
         validation = None
         if self.occupancy == "pu200":
             setup = detector_setup(p.geometry)
-            validation, samples = occupancy_validation(rows, setup, seed=p.seed)
+            validation, samples = occupancy_validation(
+                rows, setup, seed=p.seed, eta_range=p.eta_range
+            )
             occupancy_validation_plot(samples, validation, PUBLISHED, out["occupancy_pu200.png"])
         write_json(out["summary.json"], {
             "workflow": "study", "hgcal_ae_version": __version__, "preset": p.as_dict(),
@@ -268,9 +299,9 @@ class StudyReport(StudyTask):
         shown, event, layer = display_layer(test)
         panels = compression_panels(
             np.asarray(test.tc[shown], dtype=np.float64), table, lsb=p.tc_lsb_mip,
-            zero_suppress=p.ae_zero_suppress_mip,
+            zero_suppress=p.ae_zero_suppress_mip, conditions=self.conditions(test.select_rows(shown)),
             load_model=lambda d, b: load_module_ae(self.clone(TrainModuleAE, latent_dim=d, latent_bits=b).output().path),
         )  # fmt: skip
         x, y = layer_positions(test.module[shown], detector_setup(p.geometry))
-        title = f"{test.true_energy_gev[event]:.0f} GeV e+, layer {layer}: trigger cells before and after compression"
+        title = f"{test.true_energy_gev[event]:.0f} GeV {p.particle}, layer {layer}: trigger cells before and after compression"
         trigger_cell_display({k: v.ravel() for k, v in panels.items()}, x, y, path, title=title)
