@@ -178,6 +178,9 @@ def test_pareto_front_keeps_the_points_nothing_beats() -> None:
     # equal points (40 bits, 0.5) the first is on the front; NaN never is
     assert pareto_front(bits, values).tolist() == [True, False, True, False, True, False, False]
     assert pareto_front([], []).tolist() == []
+    # at a resolution of 0.01, 1e-7 less is the same value: the costlier point is off the front
+    assert pareto_front([10, 20], [1e-7, 0.0], 0.01).tolist() == [True, False]
+    assert pareto_front([10, 20], [1e-7, 0.0]).tolist() == [True, True]
 
 
 def test_cluster_sums_sent_directly_keep_the_energy_and_cost_their_addresses(

@@ -23,8 +23,8 @@ from hgcal_ae.study.pages import RunSource, plan_pages
 ENERGIES = (20.0, 100.0, 300.0)
 TINY = ["--latent-dims", "2", "--epochs-per-shower", "1", "--emd-events", "2"]
 TINY += ["--families", "per_shower"]  # the per-layer family: tests/study/test_beamtest.py
-# the bits scan (3 bits at latent 2), one AE on 7-cell clusters, cluster sums of 1 and 7 cells
-TINY += ["--bits-scan", "3", "--bits-scan-dims", "2", "--group-sizes", "1,7"]
+# the bits scan (3 bits at latent 2), one AE on 7-cell clusters, 7-cell sums sent directly
+TINY += ["--bits-scan", "3", "--bits-scan-dims", "2", "--group-sizes", "7"]
 TINY += ["--group-ae-sizes", "7", "--group-ae-dims", "2"]
 
 
@@ -89,8 +89,7 @@ def test_root_file_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
         assert Path(summary["outputs"][name]).read_bytes()[:4] == b"\x89PNG"
     # the bits scan and the clusters: every way of sending an event is a point, fronts marked
     points = {p["key"]: p for p in summary["bits"]["points"]}
-    assert set(points) == {"per_shower_2", "per_shower_2_3b", "per_shower_2_g7",
-                           "direct_1", "direct_7"}  # fmt: skip
+    assert set(points) == {"per_shower_2", "per_shower_2_3b", "per_shower_2_g7", "direct_7"}
     assert points["per_shower_2_3b"]["bits_per_event"] == 2 * 3 + 16
     assert points["per_shower_2_3b"]["latent_bits"] == 3
     assert points["per_shower_2_g7"]["group_size"] == 7
@@ -99,7 +98,7 @@ def test_root_file_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
         bits = [points[k]["bits_per_event"] for k in keys]
         assert keys and bits == sorted(bits)
     grouping = summary["grouping"]
-    assert [p["group_size"] for p in grouping["direct"]] == [1, 7]
+    assert [p["group_size"] for p in grouping["direct"]] == [7]
     assert grouping["clusters"]["7"]["n_groups"] == 19
     assert [p["key"] for p in grouping["autoencoders"]] == ["per_shower_2_g7"]
     assert [m["key"] for m in summary["extra_models"]] == ["per_shower_2_3b", "per_shower_2_g7"]
@@ -135,7 +134,7 @@ def test_root_file_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
         assert [f.source.read_bytes()[:4] for f in ctx.figures] == [b"\x89PNG"]
     assert "| per shower, latent 2×3 bits | 22 | 0.8 |" in rendered["beamtest-bits"]
     assert "7-cell sums sent" in rendered["beamtest-grouping"]
-    assert "cells sent alone" in rendered["beamtest-grouping"]
+    assert "| per shower, latent 2×8 bits | 32 |" in rendered["beamtest-grouping"]  # cells alone
     assert "| 7 | 19 | 6 × 4, 6 × 6, 7 × 7 | 5 |" in rendered["beamtest-grouping"]
 
 

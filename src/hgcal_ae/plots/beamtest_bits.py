@@ -51,9 +51,10 @@ def _panels(
     n_cols = 2
     n_rows = -(-len(keys) // n_cols)
     with house_style():
-        fig = new_figure((11.0, 4.2 * n_rows), layout="none")
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.1 / n_rows, top=1 - 0.12 / n_rows,
-                            wspace=0.28, hspace=0.45)  # fmt: skip
+        height = 4.2 * n_rows + 0.9
+        fig = new_figure((11.0, height), layout="none")
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.55 / height, top=1 - 0.85 / height,
+                            wspace=0.28, hspace=0.5)  # fmt: skip
         axes = np.asarray(fig.subplots(n_rows, n_cols)).reshape(-1)
         for ax, key in zip(axes, keys, strict=False):
             scale = SCALE.get(key, 1.0)
@@ -72,6 +73,10 @@ def _panels(
                     label = name + (", clustered cells" if grouped else "")
                     ax.scatter(x, y, marker=marker, label=label, zorder=3,
                                facecolors="none" if grouped else colour, edgecolors=colour)  # fmt: skip
+                    if kind == "direct" and len(rows) > 1:  # the cluster sizes, joined
+                        order = np.argsort(x)
+                        ax.plot(np.asarray(x)[order], np.asarray(y)[order], color=colour,
+                                linewidth=0.8, zorder=2)  # fmt: skip
                     for (p, _), xi, yi in zip(rows, x, y, strict=True):
                         ax.annotate(_tag(p), (xi, yi), fontsize=6, textcoords="offset points",
                                     xytext=(3, 3))  # fmt: skip
@@ -95,7 +100,7 @@ def _panels(
             ax.legend(fontsize=6)
         for ax in axes[len(keys) :]:
             ax.set_visible(False)
-        fig.suptitle(title)
+        fig.suptitle(title, y=1 - 0.15 / height)
     return save_figure(fig, path)
 
 

@@ -20,7 +20,9 @@ and the receiver spreads each sum evenly over the cluster's cells.  The direct s
 layer's energy, so they move only the transverse measures.  Quality is the worst beam
 energy's value of each measure (:func:`hgcal_ae.study.beamtest_quality.worst`, and the cell
 EMD's mean per energy).  A point is on the Pareto front of a measure when no other point has
-at most its bits and a lower value, or fewer bits and the same value.
+at most its bits and a lower value, or fewer bits and the same value; values are compared at
+the measure's resolution (0.01 % of σ/E, 0.001 X0, mm or cm), so that rounding noise (a
+decoder that keeps every layer's energy to 1e-7) does not put a costlier point on the front.
 """
 
 from __future__ import annotations
@@ -50,11 +52,11 @@ __all__ = [
 
 DEFAULT_GROUP_SIZES = (1, 2, 3, 7)
 FLOAT16_MAX = float(np.finfo(np.float16).max)
-PARETO_MEASURES: dict[str, tuple[str, str]] = {
-    "resolution_deviation": ("σ/E degradation", "%"),
-    "shower_max_shift_rms_x0": ("shower-max shift RMS", "X0"),
-    "barycentre_shift_rms_mm": ("barycentre shift RMS", "mm"),
-    "cell_emd_cm": ("cell EMD per layer", "cm"),
+PARETO_MEASURES: dict[str, tuple[str, str, float]] = {  # label, unit, resolution
+    "resolution_deviation": ("σ/E degradation", "%", 1e-4),
+    "shower_max_shift_rms_x0": ("shower-max shift RMS", "X0", 1e-3),
+    "barycentre_shift_rms_mm": ("barycentre shift RMS", "mm", 1e-3),
+    "cell_emd_cm": ("cell EMD per layer", "cm", 1e-3),
 }
 
 
@@ -92,14 +94,19 @@ def direct_entry(data: BeamtestData, config: BeamtestStudyConfig, size: int) -> 
     }
 
 
-def pareto_front(bits: npt.ArrayLike, values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+def pareto_front(
+    bits: npt.ArrayLike, values: npt.ArrayLike, resolution: float = 0.0
+) -> npt.NDArray[np.bool_]:
     """Which points no other point beats (fewer or equal bits and a lower value, both minimised).
 
-    Of points with equal bits and value the first is on the front; NaN values never are.
+    Values are compared rounded to ``resolution`` (0: as they are).  Of points with equal bits
+    and value the first is on the front; NaN values never are.
     """
     b = np.asarray(bits, dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
     v = np.where(np.isfinite(v), v, np.inf)
+    if resolution > 0:
+        v = np.round(v / resolution) * resolution
     order = np.lexsort((np.arange(b.size), v, b))  # by bits, then value, then position
     best_before = np.concatenate([[np.inf], np.minimum.accumulate(v[order])[:-1]])
     front = np.zeros(b.size, dtype=bool)
@@ -149,8 +156,8 @@ def bits_summary(
     """
     bits = [p["bits_per_event"] for p in points]
     fronts = {}
-    for measure in PARETO_MEASURES:
-        mask = pareto_front(bits, [p[measure] for p in points])
+    for measure, (_, _, resolution) in PARETO_MEASURES.items():
+        mask = pareto_front(bits, [p[measure] for p in points], resolution)
         on = sorted((p for p, m in zip(points, mask, strict=True) if m),
                     key=lambda p: p["bits_per_event"])  # fmt: skip
         fronts[measure] = [p["key"] for p in on]
@@ -158,7 +165,8 @@ def bits_summary(
         "bits_scan": [int(b) for b in bits_scan],
         "bits_scan_latent_dims": [int(d) for d in bits_scan_dims],
         "measures": {
-            k: {"label": label, "unit": unit} for k, (label, unit) in PARETO_MEASURES.items()
+            k: {"label": label, "unit": unit, "resolution": resolution}
+            for k, (label, unit, resolution) in PARETO_MEASURES.items()
         },
         "points": list(points),
         "pareto_front": fronts,
