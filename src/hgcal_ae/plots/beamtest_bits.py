@@ -7,8 +7,9 @@ Public API::
 
 Points are rows of :func:`hgcal_ae.study.beamtest_bits.bits_points`: bits per event (bottom
 axis; bits per layer on the top axis, per event / 28) against the worst beam energy's value
-of a measure.  Values of 0 (the direct sums keep every layer's energy) sit on the panel's
-bottom edge.
+of a measure.  Values below the measure's resolution (``bits["measures"][m]["resolution"]``:
+0 at the precision the fronts compare, as the direct sums' and the per-layer autoencoders'
+σ/E, which keep every layer's energy) sit on the panel's bottom edge.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def _panels(
             scale = SCALE.get(key, 1.0)
             values = np.array([scale * float(p[key]) for p in points])
             positive = values[np.isfinite(values) & (values > 0)]
-            floor = float(positive.min()) / 3.0 if positive.size else 1e-6
+            floor = scale * float(measures[key].get("resolution", 0.0))  # "0" at that precision
+            if not floor > 0:
+                floor = float(positive.min()) / 3.0 if positive.size else 1e-6
             for (kind, family), (marker, colour, name) in STYLE.items():
                 for grouped in (False, True) if kind == "autoencoder" else (False,):
                     rows = [(p, v) for p, v in zip(points, values, strict=True)

@@ -132,8 +132,8 @@ def beamtest_bits(ctx: BlockContext) -> Rendered:
     extra = [m for m in s["extra_models"].items() if m["group_size"].integer() == 1]
     seconds = sum(m["training"]["seconds"].number() for m in extra)
     scanned = (
-        f"bits scan: {', '.join(map(str, scan))} bits per latent value at latent "
-        f"{', '.join(map(str, dims))}, {len(extra)} trainings, {seconds:.0f} s of training"
+        f"bits scan (`--bits-scan {','.join(map(str, scan))} --bits-scan-dims "
+        f"{','.join(map(str, dims))}`): {len(extra)} trainings, {seconds:.0f} s of training"
         if scan else "no bits scan"
     )  # fmt: skip
     counts = f"{len(rows)} ways of sending an event; {scanned}"
@@ -169,9 +169,14 @@ def beamtest_grouping(ctx: BlockContext) -> Rendered:
              if (p["family"].text(), p["latent_dim"].integer(), p["latent_bits"].integer()) in same]  # fmt: skip
     rows = [_point_row(p, fronts) for p in (*g["direct"].items(), *grouped, *alone)]
     value_bits = g["value_bits"].integer()
+    config = s["config"]
+    sizes = ",".join(str(k.integer()) for k in config["group_ae_sizes"].items()) or "none"
+    dims = ",".join(str(d.integer()) for d in config["group_ae_dims"].items())
+    trained = (f"{len(grouped)} autoencoders on clustered cells (`--group-ae-sizes {sizes} "
+               f"--group-ae-dims {dims}`), beside the same autoencoders on the cells alone"
+               if grouped else "no autoencoder on clustered cells (`--group-ae-sizes none`)")  # fmt: skip
     counts_line = (f"cluster sums of {', '.join(str(c['k']) for c in clusters)} cells sent directly "
-                   f"in {g['direct_seconds'].number():.0f} s; {len(grouped)} autoencoders on "
-                   "clustered cells, beside the same autoencoders on the cells alone")  # fmt: skip
+                   f"in {g['direct_seconds'].number():.0f} s; {trained}")  # fmt: skip
     text = (
         markdown_table(clusters, (("k", "cells per cluster"), ("n", "groups on the sensor"),
                                   ("sizes", "groups × cells"), ("a", "address bits")))
