@@ -34,7 +34,7 @@ def _modules(n, seed=0):
     return tc
 
 
-TRAIN, VAL = _modules(600, 1), _modules(200, 2)
+TRAIN, VAL = _modules(400, 1), _modules(100, 2)
 
 
 @pytest.fixture(autouse=True)

@@ -40,11 +40,14 @@ padding costs at most a (24 − d) × 128 slice of two small dense layers.  ``la
 differs freely: the quantisation step is a per-member tensor.  ``seed`` and ``epochs``
 differ freely.
 
-The stack runs the network of :class:`~hgcal_ae.models.module_ae.ModuleAutoencoder` as
-functional calls under ``torch.func.vmap`` (convolutions become grouped convolutions, dense
-layers batched matrix products).  The losses of ``module_loss`` are vmapped as well; an
-injected ``finetune_loss`` (e.g. the exact EMD, whose kernels are not vmappable) is called
-once per member on its slice of the stack.
+The stack runs the network of :class:`~hgcal_ae.models.module_ae.ModuleAutoencoder` on all
+members at once (:func:`_stacked_forward`): dense layers as batched matrix products, the
+encoder's convolution and the last transposed convolution as small dense matrices made from
+the members' kernels, the stride-2 transposed convolution as one grouped convolution.  The
+losses of ``module_loss`` are vmapped (``torch.func.vmap``); an injected ``finetune_loss``
+(e.g. the exact EMD, whose kernels are not vmappable) is called once per member on its
+slice of the stack.  Each epoch record's ``seconds`` is the stack's epoch, shared by its
+members.
 """
 
 from __future__ import annotations
@@ -161,7 +164,14 @@ def _tap_map(transposed: bool, n_in: int, stride: int, padding: int, extra: int)
 
 @cache
 def _operator_index(
-    transposed: bool, c_in: int, c_out: int, n_in: int, stride: int, padding: int, extra: int
+    transposed: bool,
+    c_in: int,
+    c_out: int,
+    n_in: int,
+    stride: int,
+    padding: int,
+    extra: int,
+    device: torch.device,
 ) -> torch.Tensor:
     """Index ``(c_out·P_out, c_in·P_in)`` into a layer's flat weights (+ a zero slot) that makes
     the layer's dense matrix: ``output = matrix @ input.flatten()`` for a (C, H, W) image."""
@@ -172,14 +182,14 @@ def _operator_index(
     index = kernel * 9 + taps.T[None, :, None, :]  # (c_out, P_out, c_in, P_in)
     zero = c_in * c_out * 9
     index = torch.where(taps.T[None, :, None, :] == 9, zero, index)
-    return index.reshape(c_out * taps.shape[1], c_in * taps.shape[0])
+    return index.reshape(c_out * taps.shape[1], c_in * taps.shape[0]).to(device)
 
 
 def _dense_operator(weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """Stacked layer matrices ``(K, rows, cols)`` from stacked kernels ``(K, ...)``."""
     k = weight.shape[0]
     flat = torch.cat([weight.reshape(k, -1), weight.new_zeros(k, 1)], dim=1)
-    return flat.index_select(1, index.flatten().to(weight.device)).view(k, *index.shape)
+    return flat.index_select(1, index.flatten()).view(k, *index.shape)
 
 
 def _stacked_forward(
@@ -204,7 +214,7 @@ def _stacked_forward(
         cw, cb, dw, db = (quantise_weights(t, weight_bits) for t in (cw, cb, dw, db))
     k, b = images.shape[:2]
     filters = cw.shape[1]
-    conv = _dense_operator(cw, _operator_index(False, 1, filters, 8, 2, 1, 0))
+    conv = _dense_operator(cw, _operator_index(False, 1, filters, 8, 2, 1, 0, cw.device))
     h = torch.baddbmm(cb.repeat_interleave(16, dim=1)[:, None], images.reshape(k, b, 64), conv.mT)
     z = torch.baddbmm(db[:, None], torch.relu(h), dw.mT)
     # quantise_unsigned(z, bits) with each member's step 2**(1 - bits), straight-through
@@ -217,7 +227,7 @@ def _stacked_forward(
     e = F.conv_transpose2d(d, w3.reshape(k * 8, 8, 3, 3), b3.reshape(-1), stride=2, padding=1,
                            output_padding=1, groups=k)  # fmt: skip
     e = torch.relu(e).view(b, k, 8 * 64).transpose(0, 1)
-    last = _dense_operator(w5, _operator_index(True, 8, 1, 8, 1, 1, 0))
+    last = _dense_operator(w5, _operator_index(True, 8, 1, 8, 1, 1, 0, w5.device))
     logits = torch.baddbmm(b5.expand(k, 64)[:, None], e, last.mT).view(k, b, 1, 8, 8)
     mask = image_mask().to(logits.device)
     if head == "sigmoid":
@@ -415,8 +425,6 @@ def _stage_member(
         member.adam = state["optimizer"]
         member.history = [EpochRecord(**r) for r in state["history"]]
         member.start_epoch = int(state["epoch"]) + 1
-    if checkpoint is not None:
-        member.log = epoch_logger(checkpoint)
     return member
 
 
@@ -432,6 +440,9 @@ def _run_stage(
     for member in members:
         groups.setdefault(member.stack_key(), []).append(member)
     try:
+        for member in members:  # TensorBoard event files beside the checkpoint, as fit writes
+            if member.checkpoint is not None:
+                member.log = epoch_logger(member.checkpoint)
         for group in groups.values():
             losses = _member_losses(group[0].loss, finetune_loss)
             _train_stack(group, train, val, losses, device, on_epoch)
