@@ -130,6 +130,28 @@ def test_interrupted_grid_resumes_to_the_same_weights(tmp_path):
             assert torch.equal(model.state_dict()[key], value), key
 
 
+def test_members_stopped_at_different_epochs_resume_each_from_its_own(tmp_path):
+    # killed after member 0's second epoch: member 1 has saved only its first
+    configs = [_config(4, 3, epochs=3), _config(16, 5, epochs=3, seed=1)]
+    paths = [tmp_path / "a.pt", tmp_path / "b.pt"]
+
+    def kill(k, record):
+        if k == 0 and record.epoch == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train_module_grid(configs, TRAIN, VAL, checkpoints=paths, on_epoch=kill)
+    resumed = train_module_grid(configs, TRAIN, VAL, checkpoints=paths)
+    assert [fit.resumed_from for _, fit in resumed] == [2, 1]
+    reference = train_module_grid(configs, TRAIN, VAL)
+    for (model, fit), (ref, ref_fit) in zip(resumed, reference, strict=True):
+        assert [r.epoch for r in fit.history] == [1, 2, 3]
+        assert [r.val_loss for r in fit.history] == pytest.approx(
+            [r.val_loss for r in ref_fit.history], rel=1e-4
+        )
+        _assert_same_model(model, ref)
+
+
 def test_a_grid_checkpoint_resumes_in_the_single_loop(tmp_path):
     config = _config(8, 5, epochs=2)
     path = tmp_path / "checkpoint.pt"
