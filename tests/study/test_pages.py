@@ -340,6 +340,10 @@ def small_runs(runs, tmp_path_factory):
     _cli(out, "validate-simulation", "--energies", "20,50,100", "--events", "20")
     _cli(out, "beamtest", "--energies", "20,100,300", "--events", "50", "--latent-dims", "2",
          "--epochs-per-layer", "1", "--epochs-per-shower", "1", "--emd-events", "2")  # fmt: skip
+    study_data = runs / SMOKE_DIR / "trigger_cells.h5"  # the scaling study reads the study's
+    (out / SMOKE_DIR).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(study_data, out / SMOKE_DIR / "trigger_cells.h5")
+    _cli(out, "scaling", "--preset", "smoke", "--sizes", "300,all", "--epochs", "1")
     py = [sys.executable]
     scripts = {
         "emd": ["--modules", "100", "--repeats", "1", "--warm-cache"],
@@ -360,7 +364,7 @@ def small_runs(runs, tmp_path_factory):
     cmd = [*py, str(ROOT / "validation/check_cuda.py"), "--output-dir", str(out / "cuda"),
            "--devices", "cpu,cpu", "--epochs", "1", "--images", "200", "--events", "10"]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True, timeout=900, env=env)
-    sources = run_sources(out, "smoke")
+    sources = run_sources(out, "smoke", scaling_preset="smoke")
     # the commands above are the small versions of those the pages name
     sources["mnist"] = RunSource(
         out / "mnist/conv_latent28_bce_seed0_e1_n200/summary.json", "mnist", "mnist"

@@ -11,12 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from hgcal_ae import __version__
-from hgcal_ae.cli import beamtest, docs, export, merging, mnist, simulation, study
+from hgcal_ae.cli import beamtest, docs, export, merging, mnist, scaling, simulation, study
 from hgcal_ae.errors import ConfigError, HgcalAeError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (study, merging, mnist, simulation, beamtest, docs, export)
+COMMANDS = (study, merging, scaling, mnist, simulation, beamtest, docs, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

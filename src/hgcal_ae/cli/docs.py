@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_parsers", "run_sources"]
+__all__ = ["add_parsers", "run_sources", "scaling_source"]
 
 
 def add_parsers(sub: Any) -> None:
@@ -31,6 +31,9 @@ def add_parsers(sub: Any) -> None:
         "--preset", default="default", help="the study and merging preset the pages show"
     )
     p.add_argument(
+        "--scaling-preset", default="full", help="the scaling study's preset the pages show"
+    )
+    p.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 naming the first block that differs from the runs",
@@ -38,8 +41,11 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(handler=_docs)
 
 
-def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, Any]:
-    """The runs the pages show, by source key: their summary files and commands."""
+def run_sources(
+    output_dir: str | os.PathLike[str], preset: str, scaling_preset: str = "full"
+) -> dict[str, Any]:
+    """The runs the pages show, by source key: their summary files and commands
+    (``preset``: the study's and merging's; ``scaling_preset``: the scaling study's)."""
     from hgcal_ae.study.pages import RunSource
     from hgcal_ae.study.presets import study_preset
     from hgcal_ae.workflows.beamtest import BeamtestStudy
@@ -69,6 +75,7 @@ def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, An
         "export": (out / "export" / "hls4ml" / "summary.json",
                    "hgcal-ae export MODEL --format FORMAT --output-dir $OUTPUT_DIR/export --verify N"),
     }  # fmt: skip
+    paths["scaling"] = scaling_source(out, study_preset(scaling_preset).name)
     for bench in ("emd", "simulation", "mnist_workflow", "study", "beamtest", "law"):
         paths[f"bench_{bench}"] = (
             out / "benchmarks" / f"{bench}.json",
@@ -78,6 +85,28 @@ def run_sources(output_dir: str | os.PathLike[str], preset: str) -> dict[str, An
         key: RunSource(Path(path), Path(path).relative_to(out).as_posix(), command)
         for key, (path, command) in paths.items()
     }
+
+
+def scaling_source(out: Path, preset: str = "full") -> tuple[Path, str]:
+    """The scaling run the docs show: of ``preset``'s runs under ``out``, the one with the
+    largest training set (then the most sizes, then the most epochs), and its command;
+    where there is none, the default command's report (reported as not found)."""
+    from hgcal_ae.cli.scaling import DEFAULT_SIZES, parse_sizes
+    from hgcal_ae.workflows.scaling import ScalingReport
+
+    report = ScalingReport(output_dir=str(out), preset=preset, sizes=parse_sizes(DEFAULT_SIZES))
+    found = []
+    for summary in report.scaling_dir.glob("report_n*_e*/summary.json"):
+        *sizes, epochs = summary.parent.name.removeprefix("report_n").split("_")
+        if not epochs.startswith("e") or not epochs[1:].isdigit():
+            continue
+        largest = max(float("inf") if n == "all" else float(n) for n in sizes)
+        found.append(((largest, len(sizes), int(epochs[1:])), summary, sizes, epochs[1:]))
+    if not found:
+        return Path(report.output()["summary.json"].path), f"hgcal-ae scaling --preset {preset}"
+    _, summary, sizes, epochs = max(found, key=lambda f: f[0])
+    command = f"hgcal-ae scaling --preset {preset} --sizes {','.join(sizes)}"
+    return summary, f"{command} --epochs {epochs}"
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -91,7 +120,10 @@ def _docs(args: argparse.Namespace) -> int:
     readme = docs.parent / "README.md"
     pages = ([readme] if readme.is_file() else []) + sorted(docs.glob("*.md"))
     plan = plan_pages(
-        pages, run_sources(args.output_dir, args.preset), docs / "images", docs.parent
+        pages,
+        run_sources(args.output_dir, args.preset, args.scaling_preset),
+        docs / "images",
+        docs.parent,
     )
     if args.check:
         difference = plan.first_difference()

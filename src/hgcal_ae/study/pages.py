@@ -41,6 +41,7 @@ from hgcal_ae.study import page_beamtest as beamtest
 from hgcal_ae.study import page_code as code
 from hgcal_ae.study import page_export as export
 from hgcal_ae.study import page_runs as runs
+from hgcal_ae.study import page_scaling as scaling
 from hgcal_ae.study import page_studies as studies
 from hgcal_ae.study.page_context import BlockContext, Doc, Figure, Rendered
 
@@ -66,6 +67,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "study-figures": ("study", studies.study_figures),
     "study-bandwidth": ("study", studies.study_bandwidth),
     "study-pileup": ("study_pileup", studies.study_pileup),
+    "scaling-results": ("scaling", scaling.scaling_results),
     "merging-grouping": ("merging", studies.merging_grouping),
     "merging-neighbours": ("merging", studies.merging_neighbours),
     "mnist-example": ("mnist", runs.mnist_example),

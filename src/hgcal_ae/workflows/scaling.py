@@ -1,0 +1,163 @@
+"""luigi workflow of the data-scaling study (``hgcal-ae scaling``).
+
+::
+
+    TriggerCellData (the study's) ─► TrainScalingAE (one per training-set size) ─► ScalingReport
+
+The study's showers, split and AE (the merging code size, 16 x 3 bits) trained on nested
+subsets of the training events (:mod:`hgcal_ae.study.scaling`), each judged on the study's
+test modules at 2 e-links beside Best Choice and STC 2 x 2.  ``ScalingGrid`` runs the
+trainings as a law workflow (``--workflow local|slurm|htcondor``).
+
+::
+
+    luigi --module hgcal_ae.workflows.scaling ScalingReport --preset full \\
+        --sizes '[16000, 50000, 150000, 480000]' --local-scheduler
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import luigi
+
+from hgcal_ae import __version__
+from hgcal_ae.atomic import write_csv, write_json
+from hgcal_ae.detector.setups import detector_setup
+from hgcal_ae.models.device import resolve_device
+from hgcal_ae.models.module_training import (
+    ModuleTrainingConfig,
+    load_module_ae,
+    save_module_ae,
+    train_module_autoencoder,
+)
+from hgcal_ae.plots.scaling import scaling_plot
+from hgcal_ae.study.scaling import SCALING_ELINKS, scaling_answer, scaling_rows, training_subsets
+from hgcal_ae.workflows.base import HgcalTask
+from hgcal_ae.workflows.grid import GridWorkflow
+from hgcal_ae.workflows.study import StudyTask, TrainingTask, TriggerCellData
+from hgcal_ae.workflows.targets import WholeTarget
+
+__all__ = ["ScalingGrid", "ScalingReport", "TrainScalingAE"]
+
+REPORT_FILES = ("scaling.png", "scaling.csv", "summary.json")
+
+
+class ScalingTask(StudyTask):
+    """Outputs under ``scaling/<run_name>/<config_id>/``; ``epochs`` 0: the preset's."""
+
+    epochs = luigi.IntParameter(default=0, description="training epochs (0: the preset's)")
+
+    def scaling_config(self) -> ModuleTrainingConfig:
+        """The AE's training: the preset's at its merging code size, ``epochs`` if given."""
+        p = self.spec()
+        config = p.training_config(*p.merging_latent)
+        return replace(config, epochs=int(self.epochs)) if self.epochs else config
+
+    def scaling_target(self, *parts: str) -> WholeTarget:
+        return self.local_target("scaling", self.run_name, self.config_id, *parts)
+
+    @property
+    def scaling_dir(self) -> Path:
+        return self.root / "scaling" / self.run_name / self.config_id
+
+
+class TrainScalingAE(ScalingTask, TrainingTask):
+    """The AE trained on about ``n_train`` modules of the study's training events."""
+
+    n_train = luigi.IntParameter(
+        description="training modules (whole events, at least this many); 0: all of them"
+    )
+
+    def requires(self) -> TriggerCellData:
+        data: TriggerCellData = self.clone(TriggerCellData)
+        return data
+
+    def output(self) -> WholeTarget:
+        c = self.scaling_config()
+        name = f"ae{c.latent_dim}x{c.latent_bits}_n{self.n_train or 'all'}_e{c.epochs}"
+        return self.scaling_target("autoencoders", name, "model.pt")
+
+    def run(self) -> None:
+        rows = self.rows(self.input())
+        train, val, _ = self.splits(rows)
+        n = int(self.n_train) or train.size
+        chosen = training_subsets(rows.event, train, [n], seed=self.spec().seed)[n]
+        config = self.scaling_config()
+        checkpoint = Path(self.output().path).with_name("checkpoint.pt")
+        model, fit = train_module_autoencoder(
+            config, rows.tc[chosen], rows.tc[val], device=resolve_device(self.device),
+            checkpoint=checkpoint,
+            on_epoch=lambda r: self.report(r.epoch / config.epochs, f"epoch {r.epoch}: val {r.val_loss:.4f}"),
+        )  # fmt: skip
+        save_module_ae(self.output().path, model, config, fit.history)
+        checkpoint.unlink(missing_ok=True)
+
+
+class ScalingGrid(GridWorkflow, ScalingTask, TrainingTask):
+    """The scaling study's trainings; a branch is one training-set size."""
+
+    sizes = luigi.TupleParameter(description="training-set sizes [modules]")
+
+    def points(self) -> list[HgcalTask]:
+        return [self.clone(TrainScalingAE, n_train=int(n)) for n in self.sizes]
+
+    def grid_dir(self) -> Path:
+        return self.scaling_dir
+
+
+class ScalingReport(ScalingTask):
+    """The AE's mean EMD against its training-set size, with the baselines: figure, table,
+    ``summary.json``."""
+
+    sizes = luigi.TupleParameter(description="training-set sizes [modules]")
+
+    def requires(self) -> dict[str, luigi.Task]:
+        trainings = {f"n{n}": self.clone(TrainScalingAE, n_train=int(n)) for n in self.sizes}
+        return {"data": self.clone(TriggerCellData), **trainings}
+
+    def output(self) -> dict[str, WholeTarget]:
+        sizes = "_".join(str(int(n) or "all") for n in self.sizes)
+        name = f"report_n{sizes}_e{self.scaling_config().epochs}"
+        return {f: self.scaling_target(name, f) for f in REPORT_FILES}
+
+    def run(self) -> None:
+        p = self.spec()
+        rows = self.rows(self.input()["data"])
+        _, _, test = self.splits(rows)
+        modules = rows.select_rows(test)
+        train = self.splits(rows)[0]
+        requested = [int(n) or train.size for n in self.sizes]  # 0: every training module
+        subsets = training_subsets(rows.event, train, requested, seed=p.seed)
+        models = {int(subsets[r].size): load_module_ae(self.input()[f"n{int(n)}"].path)
+                  for n, r in zip(self.sizes, requested, strict=True)}  # fmt: skip
+        ae_rows, baselines = scaling_rows(
+            modules, detector_setup(p.geometry), models, lsb=p.tc_lsb_mip,
+            zero_suppress=p.ae_zero_suppress_mip,
+        )  # fmt: skip
+        for row, n in zip(ae_rows, sorted(requested), strict=True):
+            row["n_train_requested"] = n  # whole events: n_train_modules >= this
+        out = {name: target.path for name, target in self.output().items()}
+        title = (f"{ae_rows[0]['label']} at {SCALING_ELINKS} e-links, {self.scaling_config().epochs} epochs, preset {p.name}: "
+                 f"{modules.n_rows:,} test modules")  # fmt: skip
+        scaling_plot(ae_rows, baselines, out["scaling.png"], title=title)
+        columns = ["n_train_modules", "n_train_requested", "label", "setting", "bits",
+                   "emd_mean_cm", "emd_sem_cm", "emd_median_cm", "resolution_ratio_mean",
+                   "position_shift_rms_cm"]  # fmt: skip
+        table = [{c: r.get(c) for c in columns} for r in (*ae_rows, *baselines)]
+        write_csv(out["scaling.csv"], table, columns)
+        config = self.scaling_config()
+        strip = ("per_energy", "emd_by_occupancy")
+        write_json(out["summary.json"], {
+            "workflow": "scaling", "hgcal_ae_version": __version__, "preset": p.as_dict(),
+            "occupancy": self.occupancy, "n_elinks": SCALING_ELINKS,
+            "n_test_events": modules.n_events, "n_test_modules": modules.n_rows,
+            "n_train_modules_available": int(train.size),
+            "training": {"latent_dim": config.latent_dim, "latent_bits": config.latent_bits,
+                         "epochs": config.epochs, "batch_size": config.batch_size,
+                         "learning_rate": config.learning_rate, "seed": config.seed},
+            "rows": [{k: v for k, v in r.items() if k not in strip} for r in ae_rows],
+            "baselines": [{k: v for k, v in b.items() if k not in strip} for b in baselines],
+            "answer": scaling_answer(ae_rows, baselines), "outputs": out,
+        })  # fmt: skip
