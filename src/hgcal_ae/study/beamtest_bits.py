@@ -2,13 +2,13 @@
 
 Public API::
 
-    PARETO_MEASURES                                   # measure -> (label, unit)
+    PARETO_MEASURES                                   # measure -> (label, unit, resolution)
     DEFAULT_GROUP_SIZES = (1, 2, 3, 7)
     direct_entry(data, config, size) -> dict          # cluster sums sent as they are
-    pareto_front(bits, values) -> bool mask           # the points no other point beats
+    pareto_front(bits, values, resolution) -> bool mask  # the points no other point beats
     bits_points(entries) -> list[dict]                # one row per way of sending an event
     bits_summary(points, bits_scan, bits_scan_dims) -> dict
-    grouping_summary(points, sizes) -> dict
+    grouping_summary(points, sizes, seconds) -> dict
 
 Every way of sending an event is a point of bits per event against quality: the
 autoencoders of the latent scan, of the bits scan (the same families retrained with fewer or
