@@ -205,8 +205,8 @@ def _stacked_forward(
     The encoder's convolution and the last transposed convolution run as dense matrices
     (:func:`_operator_index`: the 8x8 images make them small) in one batched product over
     the members; the stride-2 transposed convolution runs as one grouped convolution.
-    In one measurement on 2 busy cores (14 members, batch 128) this was 1.4x faster than ``torch.func.vmap`` over the
-    module's layers, whose grouped convolutions dominate its step.
+    In one measurement on 2 busy cores (14 members, batch 128) this was 1.4x faster than
+    ``torch.func.vmap`` over the module's layers, whose grouped convolutions dominate its step.
     """
     cw, cb, dw, db, w0, b0, w3, b3, w5, b5 = params
     if weight_bits is not None:  # the encoder's 6-bit weights, as _QuantisedWeights
