@@ -157,3 +157,12 @@ def test_help_lists_the_formats(capsys):
         main(["export", "--help"])
     printed = capsys.readouterr().out
     assert all(f in printed for f in FORMATS)
+
+
+def test_the_default_output_folder_is_where_the_docs_read_it(tiny_ae, tmp_path, monkeypatch):
+    """Without --output-dir the export goes to $OUTPUT_DIR/export/<format>/, the folder
+    `hgcal-ae docs` renders the hardware page from."""
+    monkeypatch.setenv("OUTPUT_DIR", str(tmp_path))
+    assert main(["export", str(tiny_ae), "--format", "weights", "--verify", "5"]) == 0
+    assert (tmp_path / "export" / "weights" / "summary.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]

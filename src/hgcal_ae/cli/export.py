@@ -37,8 +37,9 @@ def add_parsers(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument(
         "--output-dir",
-        default=os.environ.get("OUTPUT_DIR") or "output",
-        help="the export goes into OUTPUT_DIR/<format>/ (default $OUTPUT_DIR or ./output)",
+        default=os.path.join(os.environ.get("OUTPUT_DIR") or "output", "export"),
+        help="the export goes into OUTPUT_DIR/<format>/ (default $OUTPUT_DIR/export, where "
+        "`hgcal-ae docs` reads it, or ./output/export)",
     )
     p.add_argument(
         "--verify", type=int, default=1000, metavar="N",
