@@ -10,7 +10,7 @@ Choice's at 2 e-links on the same modules, then the mean and spread over seeds; 
 writes them.  About 2 minutes per seed and model on 2 idle cores.
 
 Usage: python benchmarks/probe_conditional_ae.py [--data trigger_cells.h5] [--seeds 0,1,2]
-       [--epochs N] [--json PATH]
+       [--models plain,conditional] [--epochs N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--models", default="plain,conditional", help="which of the two to train")
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     for seed in (int(s) for s in args.seeds.split(",")):
         run: dict[str, Any] = {"seed": seed}
         for name, names in (("plain", ()), ("conditional", tuple(CONDITIONS))):
+            if name not in args.models.split(","):
+                continue
             config = dataclasses.replace(preset.training_config(16, 3), seed=seed, conditions=names)
             if args.epochs:
                 config = dataclasses.replace(config, epochs=args.epochs)
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seed {seed} {name:>11}: mean EMD {run[f'{name}_emd_cm']:.4f} cm "
                   f"({run[f'{name}_seconds']:.0f} s)", flush=True)  # fmt: skip
         results["runs"].append(run)
-    for name in ("plain", "conditional"):
+    for name in args.models.split(","):
         values = np.array([r[f"{name}_emd_cm"] for r in results["runs"]])
         results[name] = {
             "mean_cm": float(values.mean()),

@@ -55,7 +55,7 @@ def test_condition_features_are_econ_cae_scaled_and_one_hot():
     f = condition_features(ALL, {"abs_eta": [3.1, 1.55], "layer": [1, 47],
                                  "wafer_type": [2, 0], "log_sum": [0.5, 4.0]})  # fmt: skip
     assert f.dtype == torch.float32 and f.shape == (2, condition_width(ALL)) == (2, 6)
-    expected = [[1.0, 0.0, 0, 0, 1, 0.5], [0.5, 1.0, 1, 0, 0, 4.0]]
+    expected = [[1.0, 0.0, 0, 0, 1, 0.05], [0.5, 1.0, 1, 0, 0, 0.4]]  # ln-sum / 10
     torch.testing.assert_close(f, torch.tensor(expected))
 
 

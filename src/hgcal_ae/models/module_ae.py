@@ -30,9 +30,12 @@ cell: the output is masked there.
 layer also gets the module's conditions, known off-detector and costing no e-link bits; the
 encoder is unchanged.  Each name of :data:`CONDITIONS` adds its features, normalised as in
 ECON_CAE's ``process_data.py``: ``abs_eta`` |η|/3.1, ``layer`` (layer − 1)/46, ``wafer_type``
-one-hot of 3 (:data:`WAFER_TYPES`), ``log_sum`` ln(ΣCALQ + 1) as given.  Build them with
-:func:`condition_features`; a conditional model asked to decode without them raises
-:class:`~hgcal_ae.errors.ConfigError`.  With no conditions (the default) the model is the
+one-hot of 3 (:data:`WAFER_TYPES`); ``log_sum`` ln(ΣCALQ + 1) divided by
+:data:`LOG_SUM_SCALE` (ECON_CAE feeds it unscaled, values up to ~12; measured on the default
+preset under ``pu200``, 16x3 bits, 2 e-links, seeds 0 and 1: mean EMD 1.959 / 1.986 cm
+unscaled, 1.738 / 1.846 cm scaled: large inputs slow and scatter the decoder's training).
+Build them with :func:`condition_features`; a conditional model asked to decode without them
+raises :class:`~hgcal_ae.errors.ConfigError`.  With no conditions (the default) the model is the
 unconditional one, parameter for parameter and draw for draw.
 """
 
@@ -54,6 +57,7 @@ from hgcal_ae.models.quantisation import quantise_unsigned, quantise_weights
 __all__ = [
     "CONDITIONS",
     "DECODER_HEADS",
+    "LOG_SUM_SCALE",
     "WAFER_TYPES",
     "ModuleAEConfig",
     "ModuleAutoencoder",
@@ -67,6 +71,8 @@ DECODER_HEADS = ("softmax", "sigmoid")
 CONDITIONS: dict[str, int] = {"abs_eta": 1, "layer": 1, "wafer_type": 3, "log_sum": 1}
 #: The silicon sensors of the wafer-type one-hot: HD 120 µm, LD 200 µm, LD 300 µm
 WAFER_TYPES = ("hd_120um", "ld_200um", "ld_300um")
+#: ``log_sum`` is fed as ln(ΣCALQ + 1) / LOG_SUM_SCALE, of order 1 (see the module docstring)
+LOG_SUM_SCALE = 10.0
 
 
 def condition_width(conditions: tuple[str, ...]) -> int:
@@ -85,7 +91,7 @@ def condition_features(
         Names from :data:`CONDITIONS`, in the model's order.
     values
         Per module ``(N,)``: ``abs_eta`` (|η|), ``layer`` (1..), ``wafer_type`` (index into
-        :data:`WAFER_TYPES`), ``log_sum`` (ln(ΣCALQ + 1)).
+        :data:`WAFER_TYPES`), ``log_sum`` (ln(ΣCALQ + 1); divided here by :data:`LOG_SUM_SCALE`).
 
     Raises
     ------
@@ -110,10 +116,9 @@ def condition_features(
                 msg = f"condition 'wafer_type' must be an index 0..{len(WAFER_TYPES) - 1} into {WAFER_TYPES}"
                 raise ConfigError(msg)
             columns.extend((kind == k).astype(np.float64) for k in range(len(WAFER_TYPES)))
-        else:  # ECON_CAE's scales: η / 3.1, (layer - 1) / 46, ln(ΣCALQ + 1) as is
-            scale, shift = {"abs_eta": (3.1, 0.0), "layer": (46.0, 1.0), "log_sum": (1.0, 0.0)}[
-                name
-            ]
+        else:  # ECON_CAE's scales η / 3.1, (layer - 1) / 46; ln(ΣCALQ + 1) / LOG_SUM_SCALE
+            scales = {"abs_eta": (3.1, 0.0), "layer": (46.0, 1.0), "log_sum": (LOG_SUM_SCALE, 0.0)}
+            scale, shift = scales[name]
             columns.append((value - shift) / scale)
     if len(lengths) > 1:
         msg = f"conditions {conditions!r} have different lengths {sorted(lengths)}; expected one per module"
