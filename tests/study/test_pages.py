@@ -351,6 +351,7 @@ def small_runs(runs, tmp_path_factory):
         "study": ["--modules", "1000", "--epochs", "1", "--data", str(runs / SMOKE_DIR / "trigger_cells.h5")],
         "mnist_workflow": ["--epochs", "1", "--repeats", "1", "--arch", "dense"],
         "beamtest": ["--events", "15", "--modules", "500", "--epochs", "1"],
+        "grid_training": ["--members", "2", "--epochs", "1", "--threads", "1"],
     }  # fmt: skip
     env = {**os.environ, "OUTPUT_DIR": str(out)}
     for name, args in scripts.items():

@@ -55,6 +55,18 @@ def test_bad_batch_options_get_one_line_and_write_nothing(
     assert not out.exists()
 
 
+def test_a_bad_grid_chunk_gets_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hgcal_ae.cli import main
+
+    out = tmp_path / "out"
+    assert main(["study", "--preset", "smoke", "--grid-chunk", "0", "--output-dir", str(out)]) == 2
+    stderr = capsys.readouterr().err
+    assert _error_lines(stderr) == ["hgcal-ae: error: --grid-chunk must be >= 1, got 0"]
+    assert not out.exists()
+
+
 def test_slurm_where_sbatch_is_missing_is_refused_before_anything_runs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     empty = tmp_path / "bin"
@@ -191,7 +203,8 @@ def test_merging_trains_its_border_autoencoders_as_laws_local_workflow(
     module AE, complete, is not trained again); the numbers equal the plain luigi run's."""
     out = tmp_path / "out"
     shutil.copytree(smoke_runs.out / "study", out / "study")
-    run = run_cli(out, "merging", "--preset", "smoke", "--workflow", "local")
+    # --workers 2 as the session's run: one torch thread per task, the same sums in training
+    run = run_cli(out, "merging", "--preset", "smoke", "--workflow", "local", "--workers", "2")
     assert run.returncode == 0, run.stderr[-3000:]
     ids = [
         json.loads(line)["task_id"] for line in (out / "task_runs.jsonl").read_text().splitlines()
@@ -205,3 +218,31 @@ def test_merging_trains_its_border_autoencoders_as_laws_local_workflow(
     assert sorted(p.parent.name for p in merging.glob("border_autoencoders/*/model.pt")) == [
         "shuffled_border", "with_neighbours"
     ]  # fmt: skip
+
+
+def test_the_study_grid_trained_in_chunks_gives_the_plain_runs_numbers(
+    tmp_path: Path, smoke_runs: Any, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """``study --grid-chunk 4``: the smoke grid's four AEs as one vectorised model (one task),
+    written where the evaluation finds them; the report equals the plain run's within float
+    tolerance (the stacked model sums in another order)."""
+    out = tmp_path / "out"
+    data = smoke_runs.study / "trigger_cells.h5"
+    target = out / data.relative_to(smoke_runs.out)
+    target.parent.mkdir(parents=True)
+    shutil.copy2(data, target)
+    run = run_cli(out, "study", "--preset", "smoke", "--grid-chunk", "4")
+    assert run.returncode == 0, run.stderr[-3000:]
+    ids = [
+        json.loads(line)["task_id"] for line in (out / "task_runs.jsonl").read_text().splitlines()
+    ]
+    assert len([i for i in ids if i.startswith("TrainModuleAEChunk_")]) == 1
+    assert not [i for i in ids if i.startswith(("TrainModuleAE_", "TriggerCellData_"))]
+    ours = json.loads(
+        (out / smoke_runs.study_report.relative_to(smoke_runs.out) / "summary.json").read_text()
+    )
+    theirs = json.loads((smoke_runs.study_report / "summary.json").read_text())
+    for a, b in zip(ours["rows"], theirs["rows"], strict=True):
+        assert (a["label"], a["setting"]) == (b["label"], b["setting"])
+        assert a["emd_mean_cm"] == pytest.approx(b["emd_mean_cm"], rel=1e-3), a["label"]
+    assert not list(out.glob("study/smoke/*/autoencoders/*/checkpoint.pt"))

@@ -76,7 +76,15 @@ def run_sources(
                    "hgcal-ae export MODEL --format FORMAT --output-dir $OUTPUT_DIR/export --verify N"),
     }  # fmt: skip
     paths["scaling"] = scaling_source(out, study_preset(scaling_preset).name)
-    for bench in ("emd", "simulation", "mnist_workflow", "study", "beamtest", "law"):
+    for bench in (
+        "emd",
+        "simulation",
+        "mnist_workflow",
+        "study",
+        "beamtest",
+        "law",
+        "grid_training",
+    ):
         paths[f"bench_{bench}"] = (
             out / "benchmarks" / f"{bench}.json",
             f"python benchmarks/bench_{bench}.py --json $OUTPUT_DIR/benchmarks/{bench}.json",

@@ -51,6 +51,11 @@ def add_parsers(sub: Any) -> None:
         "of its sum (ECON_CAE; known off-detector, no e-link bits); needs --occupancy pu200; "
         "outputs go to <preset>_pu200[...]_cond",
     )  # fmt: skip
+    p.add_argument(
+        "--grid-chunk", type=int, default=1, metavar="N",
+        help="train N grid points together as one vectorised model (default 1: one AE per "
+        "task); with --workflow, a batch branch is such a chunk",
+    )  # fmt: skip
     add_occupancy_option(p)
     add_run_options(p)
     add_batch_options(p)
@@ -177,21 +182,26 @@ def study_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 def _study(args: argparse.Namespace) -> int:
     from hgcal_ae.study.report import answer_text
-    from hgcal_ae.workflows.study import EvaluateCompression, StudyReport, TrainModuleAE
+    from hgcal_ae.workflows.study import EvaluateCompression, StudyReport
 
     common = {**study_parameters(args), "quantised_weights": args.quantised_weights,
               "loss": check_loss(args.loss), **check_conditional(args)}  # fmt: skip
     batch = batch_parameters(args)
     report = StudyReport(**common)
+    from hgcal_ae.workflows.grid import TrainGrid
+
+    grid = TrainGrid(**common, **batch, grid_chunk=args.grid_chunk, device=args.device)
+    trainings = grid.points()  # checks --grid-chunk before anything is written
     if batch:  # the grid as a law workflow (local or batch jobs) first, then the rest here
         from hgcal_ae.cli.common import run_grid
-        from hgcal_ae.workflows.grid import TrainGrid
 
-        run_grid(TrainGrid(**common, **batch, device=args.device), args)
+        run_grid(grid, args)
         trainings = []
-    else:
-        trainings = [TrainModuleAE(**common, latent_dim=d, latent_bits=b, device=args.device)
-                     for d, b in report.spec().ae_grid()]  # fmt: skip
+    elif args.grid_chunk > 1:
+        # the chunks first: luigi decides what to run before anything runs, so in one build
+        # the evaluation's own TrainModuleAE requirements would train every AE again alone
+        run_workflow(trainings, args)
+        trainings = []
     run_workflow([*trainings, EvaluateCompression(**common), report], args)
     summary_path = Path(report.output()["summary.json"].path)
     summary = read_summary(summary_path)

@@ -258,6 +258,32 @@ def bench_law(ctx: BlockContext) -> Rendered:
     return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + line)
 
 
+def bench_grid_training(ctx: BlockContext) -> Rendered:
+    """The study's grid trained as one vectorised model against one AE at a time
+    (bench_grid_training.py)."""
+    s = ctx.s
+    rows = []
+    for kind, what in (("one_at_a_time", "one AE at a time (`TrainModuleAE`)"),
+                       ("grid", "the grid together (`--grid-chunk`)")):  # fmt: skip
+        each = ", ".join(f"{t.number():.1f}" for t in s["seconds"][kind].items())
+        rows.append({"what": what, "each": each, "rate": s["passes_per_s"][kind].number(),
+                     "gflops": s["gflops"][kind].number()})  # fmt: skip
+    columns = (("what", "training"), ("each", "each run [s]"),
+               ("rate", "module-passes/s", "{:,.0f}"), ("gflops", "GFLOP/s", "{:.2f}"))  # fmt: skip
+    ratio, goal = s["ratio"].number(), s["goal"].number()
+    verdict = "met" if s["met"].flag() else f"missed by {goal - ratio:.2f}"
+    flops, peak = s["flops_per_pass"].number(), s["matmul_gflops"].number()
+    line = (f"together / one at a time = {ratio:.2f}×; goal ≥ {goal:g}×: {verdict}. The model "
+            f"costs {flops / 1e3:,.0f} kFLOP per module-pass (forward and backward); a large "
+            f"float32 matrix product reaches {peak:.1f} GFLOP/s on the same threads.\n")  # fmt: skip
+    before, after = (v.number() for v in s["load_average"].items())
+    counts = (f"default grid, {s['members'].integer()} AEs, {s['train_modules'].integer():,} "
+              f"modules, {s['epochs'].integer()} epoch(s), {s['torch_threads'].integer()} torch "
+              f"thread(s), {_bench_counts(s)}, load average {before:.1f} before and "
+              f"{after:.1f} after")  # fmt: skip
+    return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + line)
+
+
 def bench_study(ctx: BlockContext) -> Rendered:
     s = ctx.s
     t = s["training"]

@@ -79,6 +79,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "bench-mnist-workflow": ("bench_mnist_workflow", runs.bench_mnist_workflow),
     "bench-study": ("bench_study", runs.bench_study),
     "bench-law": ("bench_law", runs.bench_law),
+    "bench-grid-training": ("bench_grid_training", runs.bench_grid_training),
     "readme-study": ("study", studies.readme_study),
     "readme-merging": ("merging", studies.readme_merging),
     "readme-mnist": ("mnist_scan", runs.readme_mnist),

@@ -34,13 +34,18 @@ from pathlib import Path
 from typing import Any
 
 import law
+import luigi
 from luigi.cmdline_parser import CmdlineParser
 from luigi.task import flatten
 
 from hgcal_ae import errors
+from hgcal_ae.metrics.emd_loss import exact_emd_image_loss
+from hgcal_ae.models.device import resolve_device
+from hgcal_ae.models.grid_training import train_module_grid
+from hgcal_ae.models.module_training import save_module_ae
 from hgcal_ae.workflows.base import HgcalTask
 from hgcal_ae.workflows.mnist import LatentScan, TrainAutoencoder
-from hgcal_ae.workflows.study import TrainingTask, TrainModuleAE
+from hgcal_ae.workflows.study import TrainingTask, TrainModuleAE, TriggerCellData
 
 law.contrib.load("slurm", "htcondor")
 
@@ -49,9 +54,11 @@ __all__ = [
     "WORKFLOWS",
     "GridWorkflow",
     "TrainGrid",
+    "TrainModuleAEChunk",
     "TrainScanGrid",
     "check_workflow",
     "failed_jobs",
+    "grid_points",
     "law_command_line",
 ]
 
@@ -179,13 +186,72 @@ class GridWorkflow(
         return config
 
 
+class TrainModuleAEChunk(TrainingTask):
+    """Several grid points of the study trained together as one vectorised model
+    (:func:`~hgcal_ae.models.grid_training.train_module_grid`).
+
+    Its outputs are exactly the points' :class:`~hgcal_ae.workflows.study.TrainModuleAE`
+    model files, so the evaluation finds them complete; a rerun trains only the points whose
+    model is missing, each resuming from its own per-epoch checkpoint.
+    """
+
+    latent_points = luigi.TupleParameter(description="(latent dim, bits) pairs to train together")
+
+    def members(self) -> list[TrainModuleAE]:
+        return [self.clone(TrainModuleAE, latent_dim=int(d), latent_bits=int(b))
+                for d, b in self.latent_points]  # fmt: skip
+
+    def requires(self) -> TriggerCellData:
+        data: TriggerCellData = self.clone(TriggerCellData)
+        return data
+
+    def output(self) -> dict[str, Any]:
+        return {f"{m.latent_dim}x{m.latent_bits}": m.output() for m in self.members()}
+
+    def run(self) -> None:
+        todo = [m for m in self.members() if not m.output().exists()]
+        if not todo:
+            return
+        if self.spec().conditions:
+            msg = "conditional AEs train one per task: run without --grid-chunk"
+            raise errors.ConfigError(msg)
+        rows = self.rows(self.input())
+        train, val, _ = self.splits(rows)
+        configs = [self.spec().training_config(m.latent_dim, m.latent_bits) for m in todo]
+        checkpoints = [Path(m.output().path).with_name("checkpoint.pt") for m in todo]
+        epochs = sum(c.epochs + c.finetune_epochs for c in configs)
+        done = [0]
+
+        def on_epoch(k: int, record: Any) -> None:
+            done[0] += 1
+            self.report(
+                done[0] / epochs,
+                f"{todo[k].latent_dim}x{todo[k].latent_bits}: epoch {record.epoch}",
+            )
+
+        trained = train_module_grid(
+            configs, rows.tc[train], rows.tc[val], checkpoints=checkpoints,
+            finetune_loss=exact_emd_image_loss, device=resolve_device(self.device),
+            on_epoch=on_epoch,
+        )  # fmt: skip
+        for member, config, checkpoint, (model, fit) in zip(todo, configs, checkpoints, trained,
+                                                             strict=True):  # fmt: skip
+            save_module_ae(member.output().path, model, config, fit.history)
+            checkpoint.unlink(missing_ok=True)
+            checkpoint.with_name(f"finetune_{checkpoint.name}").unlink(missing_ok=True)
+
+
 class TrainGrid(GridWorkflow, TrainingTask):
-    """The study preset's grid of module autoencoders; a branch is one (latent dim, bits)."""
+    """The study preset's grid of module autoencoders; a branch is one (latent dim, bits), or
+    with ``grid_chunk`` N > 1 a chunk of N consecutive points trained together
+    (:class:`TrainModuleAEChunk`)."""
+
+    grid_chunk = luigi.IntParameter(
+        default=1, description="grid points per branch, trained as one vectorised model"
+    )
 
     def points(self) -> list[HgcalTask]:
-        return [
-            self.clone(TrainModuleAE, latent_dim=d, latent_bits=b) for d, b in self.spec().ae_grid()
-        ]
+        return grid_points(self, int(self.grid_chunk))
 
     def grid_dir(self) -> Path:
         return self.study_dir
@@ -203,6 +269,21 @@ class TrainScanGrid(GridWorkflow, LatentScan):
 
     def grid_dir(self) -> Path:
         return self.scan_dir
+
+
+def grid_points(task: TrainingTask, chunk: int) -> list[HgcalTask]:
+    """The study grid of ``task``'s preset as tasks: one :class:`TrainModuleAE` per point,
+    or with ``chunk`` > 1 one :class:`TrainModuleAEChunk` per ``chunk`` consecutive points."""
+    grid = task.spec().ae_grid()
+    if chunk < 1:
+        msg = f"--grid-chunk must be >= 1, got {chunk}"
+        raise errors.ConfigError(msg)
+    if chunk == 1:
+        return [task.clone(TrainModuleAE, latent_dim=d, latent_bits=b) for d, b in grid]
+    return [
+        task.clone(TrainModuleAEChunk, latent_points=tuple(grid[i : i + chunk]))
+        for i in range(0, len(grid), chunk)
+    ]
 
 
 def failed_jobs(task: GridWorkflow) -> list[dict[str, Any]]:
