@@ -81,6 +81,8 @@ def _panels(
                         ax.plot(np.asarray(x)[order], np.asarray(y)[order], color=colour,
                                 linewidth=0.8, zorder=2)  # fmt: skip
                     for (p, _), xi, yi in zip(rows, x, y, strict=True):
+                        if fronts is not None and p["key"] not in fronts[key]:
+                            continue  # labels on the front only: the table lists the rest
                         ax.annotate(_tag(p), (xi, yi), fontsize=6, textcoords="offset points",
                                     xytext=(3, 3))  # fmt: skip
             if fronts is not None:
@@ -111,7 +113,8 @@ def beamtest_bits_pareto(path: str | os.PathLike[str], bits: dict[str, Any]) -> 
     """Every way of sending an event, bits against each measure, Pareto fronts as steps.
 
     ``bits`` is the summary's ``bits`` entry (:func:`hgcal_ae.study.beamtest_bits.bits_summary`);
-    labels: ``dim×bits`` of an autoencoder (``/kc`` on k-cell clusters), ``kc`` direct sums.
+    labels, on the front's points: ``dim×bits`` of an autoencoder (``/kc`` on k-cell
+    clusters), ``kc`` direct sums.
     """
     return _panels(path, bits["points"], bits["measures"], bits["pareto_front"],
                    "Beam-test showers: bits against quality, Pareto fronts")  # fmt: skip
