@@ -26,6 +26,7 @@ from hgcal_ae.workflows.study import StudyReport
 
 SMOKE_DIR = StudyReport(preset="smoke", output_dir="").study_dir  # study/smoke/<config id>
 PILEUP_DIR = StudyReport(preset="smoke", occupancy="pileup", output_dir="").study_dir
+MERGING_DIR = Path("merging/smoke") / SMOKE_DIR.name  # merging/smoke/<config id>
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +56,7 @@ def study(runs):
 
 @pytest.fixture(scope="module")
 def merging(runs):
-    return json.loads((runs / "merging/smoke/report/summary.json").read_text())
+    return json.loads((runs / MERGING_DIR / "report/summary.json").read_text())
 
 
 def _repo(tmp_path: Path, *blocks: str, page: str = "docs/page.md") -> tuple[Path, Path]:
@@ -246,7 +247,7 @@ def test_figures_are_copied_and_a_second_plan_changes_nothing(tmp_path, sources,
     report = runs / SMOKE_DIR / "report"
     for copied, original in (("study_pareto_emd.png", report / "pareto_emd_mean_cm.png"),
                              ("study_bandwidth.png", report / "bandwidth.png"),
-                             ("merging_neighbours.png", runs / "merging/smoke/report/neighbours.png")):  # fmt: skip
+                             ("merging_neighbours.png", runs / MERGING_DIR / "report/neighbours.png")):  # fmt: skip
         assert (images / copied).read_bytes() == original.read_bytes()
     again = plan_pages([page], sources, images, root)
     assert again.first_difference() is None
