@@ -1,7 +1,8 @@
 """The docs' block of the data-scaling study (``hgcal-ae scaling``), from its summary.json.
 
 ``scaling-results``: the AE's mean EMD at 2 e-links against its training-set size, beside
-Best Choice and STC 2 x 2 on the same test modules, the answer, and the figure.
+Best Choice and STC 2 x 2 on the same test modules, the barycentre shift (the AE's energy
+is the transmitted module sum, the same for every training set), the answer, the figure.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ __all__ = ["scaling_results"]
 _COLUMNS = (
     ("what", "compression"), ("n", "training modules", "{:,}"),
     ("emd", "mean EMD [cm]", "{:.3f}"), ("sem", "± [cm]", "{:.3f}"),
-    ("res", "energy resolution ratio", "{:.3f}"),
+    ("pos", "barycentre shift RMS [cm]", "{:.3f}"),
 )  # fmt: skip
 
 
@@ -26,11 +27,11 @@ def scaling_results(ctx: BlockContext) -> Rendered:
     rows: list[dict[str, Any]] = [
         {"what": r["label"].text(), "n": r["n_train_modules"].integer(),
          "emd": r["emd_mean_cm"].number(), "sem": r["emd_sem_cm"].num(),
-         "res": r["resolution_ratio_mean"].num()}
+         "pos": r["position_shift_rms_cm"].num()}
         for r in s["rows"].items()
     ] + [
         {"what": b["label"].text(), "n": None, "emd": b["emd_mean_cm"].number(),
-         "sem": b["emd_sem_cm"].num(), "res": b["resolution_ratio_mean"].num()}
+         "sem": b["emd_sem_cm"].num(), "pos": b["position_shift_rms_cm"].num()}
         for b in s["baselines"].items()
     ]  # fmt: skip
     a = s["answer"]

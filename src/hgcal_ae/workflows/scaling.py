@@ -139,8 +139,8 @@ class ScalingReport(ScalingTask):
         for row, n in zip(ae_rows, sorted(requested), strict=True):
             row["n_train_requested"] = n  # whole events: n_train_modules >= this
         out = {name: target.path for name, target in self.output().items()}
-        title = (f"{ae_rows[0]['label']} at {SCALING_ELINKS} e-links, {self.scaling_config().epochs} epochs, preset {p.name}: "
-                 f"{modules.n_rows:,} test modules")  # fmt: skip
+        title = (f"{ae_rows[0]['label']} at {SCALING_ELINKS} e-links, {self.scaling_config().epochs} "
+                 f"epochs\npreset {p.name}, {modules.n_rows:,} test modules")  # fmt: skip
         scaling_plot(ae_rows, baselines, out["scaling.png"], title=title)
         columns = ["n_train_modules", "n_train_requested", "label", "setting", "bits",
                    "emd_mean_cm", "emd_sem_cm", "emd_median_cm", "resolution_ratio_mean",
