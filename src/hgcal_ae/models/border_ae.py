@@ -43,7 +43,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Unpack
+from typing import Any, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +56,7 @@ from hgcal_ae.models.module_losses import module_loss
 from hgcal_ae.models.module_training import (
     ModuleTrainingConfig,
     module_inputs,
+    read_model_file,
     save_module_ae,
     train_rows,
 )
@@ -323,14 +324,12 @@ def load_border_ae(path: str | os.PathLike[str]) -> tuple[BorderAutoencoder, lis
     DataError
         If the file is missing, truncated or not a border-AE file.
     """
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-        c = payload["config"]
-        config = BorderTrainingConfig(**c).ae_config()
-        model = BorderAutoencoder(config)
+
+    def build(payload: dict[str, Any]) -> tuple[BorderAutoencoder, list[EpochRecord]]:
+        model = BorderAutoencoder(BorderTrainingConfig(**payload["config"]).ae_config())
         model.load_state_dict(payload["state_dict"])
-        history = [EpochRecord(**r) for r in payload["history"]]
-    except (OSError, KeyError, RuntimeError, EOFError, TypeError, ValueError) as exc:
-        msg = f"cannot load border autoencoder {str(path)!r} ({type(exc).__name__}: {exc}); expected a model.pt written by the merging study — delete it and run again"
-        raise DataError(msg) from exc
+        return model, [EpochRecord(**r) for r in payload["history"]]
+
+    model, history = read_model_file(path, build, what="border autoencoder",
+                                     writer="the merging study")  # fmt: skip
     return model.eval(), history

@@ -29,7 +29,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar, Unpack
+from typing import Any, TypeVar, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +58,7 @@ __all__ = [
     "decode_shapes",
     "load_module_ae",
     "module_inputs",
+    "read_model_file",
     "save_module_ae",
     "saved_training_config",
     "train_module_autoencoder",
@@ -65,6 +66,7 @@ __all__ = [
 ]
 
 ModelT = TypeVar("ModelT", bound=ModuleAutoencoder)
+T = TypeVar("T")
 Conditions = Mapping[str, npt.ArrayLike]
 
 
@@ -337,6 +339,29 @@ def save_module_ae(
     return save_torch(Path(path), payload)
 
 
+def read_model_file(
+    path: str | os.PathLike[str],
+    build: Callable[[dict[str, Any]], T],
+    *,
+    what: str = "module autoencoder",
+    writer: str = "the study",
+) -> T:
+    """``build(payload)`` of a model file written by :func:`save_module_ae` (read on the CPU).
+
+    Raises
+    ------
+    DataError
+        One line naming the file when it is missing, truncated or not such a file, or when
+        ``build`` finds a field missing or of another shape.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+        return build(payload)
+    except (OSError, KeyError, RuntimeError, EOFError, TypeError, ValueError) as exc:
+        msg = f"cannot load {what} {str(path)!r} ({type(exc).__name__}: {exc}); expected a model.pt written by {writer} — delete it and run again"
+        raise DataError(msg) from exc
+
+
 def load_module_ae(path: str | os.PathLike[str]) -> ModuleAutoencoder:
     """Load a module AE written by :func:`save_module_ae`, on the CPU, in eval mode.
 
@@ -345,8 +370,8 @@ def load_module_ae(path: str | os.PathLike[str]) -> ModuleAutoencoder:
     DataError
         If the file is missing, truncated or not a module-AE file.
     """
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
+
+    def build(payload: dict[str, Any]) -> ModuleAutoencoder:
         c = payload["config"]
         config = ModuleAEConfig(
             latent_dim=c["latent_dim"], latent_bits=c["latent_bits"], filters=c["filters"],
@@ -356,10 +381,9 @@ def load_module_ae(path: str | os.PathLike[str]) -> ModuleAutoencoder:
         )  # fmt: skip
         model = ModuleAutoencoder(config)
         model.load_state_dict(payload["state_dict"])
-    except (OSError, KeyError, RuntimeError, EOFError, TypeError, ValueError) as exc:
-        msg = f"cannot load module autoencoder {str(path)!r} ({type(exc).__name__}: {exc}); expected a model.pt written by the study — delete it and run again"
-        raise DataError(msg) from exc
-    return model.eval()
+        return model
+
+    return read_model_file(path, build).eval()
 
 
 def saved_training_config(path: str | os.PathLike[str]) -> ModuleTrainingConfig | None:
