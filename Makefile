@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_beamtest.py --json $${OUTPUT_DIR:-output}/benchmarks/beamtest.json
 	$(PY) benchmarks/bench_law.py --json $${OUTPUT_DIR:-output}/benchmarks/law.json
 	$(PY) benchmarks/bench_grid_training.py --json $${OUTPUT_DIR:-output}/benchmarks/grid_training.json
+	$(PY) benchmarks/bench_emd_loss.py --json $${OUTPUT_DIR:-output}/benchmarks/emd_loss.json
 
 validate: $(STAMP)
 	$(PY) validation/validate_simulation.py

@@ -345,6 +345,10 @@ def small_runs(runs, tmp_path_factory):
     (out / SMOKE_DIR).mkdir(parents=True, exist_ok=True)
     shutil.copy2(study_data, out / SMOKE_DIR / "trigger_cells.h5")
     _cli(out, "scaling", "--preset", "smoke", "--sizes", "300,all", "--epochs", "1")
+    _cli(out, "study", "--preset", "smoke", "--occupancy", "pu200")
+    for args in (["--occupancy", "pu200", "--variants", "telescope,emd,cond"],
+                 ["--variants", "telescope,qw"]):  # fmt: skip
+        _cli(out, "compare", "--preset", "smoke", "--seeds", "0,1", "--latents", "16x3", *args)
     py = [sys.executable]
     scripts = {
         "emd": ["--modules", "100", "--repeats", "1", "--warm-cache"],
@@ -353,6 +357,7 @@ def small_runs(runs, tmp_path_factory):
         "mnist_workflow": ["--epochs", "1", "--repeats", "1", "--arch", "dense"],
         "beamtest": ["--events", "15", "--modules", "500", "--epochs", "1"],
         "grid_training": ["--members", "2", "--epochs", "1", "--threads", "1"],
+        "emd_loss": ["--epochs", "1"],
     }  # fmt: skip
     env = {**os.environ, "OUTPUT_DIR": str(out)}
     for name, args in scripts.items():
@@ -380,6 +385,11 @@ def small_runs(runs, tmp_path_factory):
     sources["beamtest"] = RunSource(
         out / "beamtest/sim_e+_n50_seed0/ae/summary.json", "beamtest", "beamtest"
     )
+    # the small comparisons the pages' commands stand for
+    for key, name in (("compare_pu200", "smoke_pu200/*/telescope-emd-cond_seeds0-1_16x3"),
+                      ("compare_qw", "smoke/*/telescope-qw_seeds0-1_16x3")):  # fmt: skip
+        (found,) = out.glob(f"comparison/{name}/summary.json")
+        sources[key] = RunSource(found, key, key)
     return out, sources
 
 

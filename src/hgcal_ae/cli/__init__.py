@@ -11,12 +11,22 @@ import sys
 from collections.abc import Sequence
 
 from hgcal_ae import __version__
-from hgcal_ae.cli import beamtest, docs, export, merging, mnist, scaling, simulation, study
+from hgcal_ae.cli import (
+    beamtest,
+    compare,
+    docs,
+    export,
+    merging,
+    mnist,
+    scaling,
+    simulation,
+    study,
+)
 from hgcal_ae.errors import ConfigError, HgcalAeError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (study, merging, scaling, mnist, simulation, beamtest, docs, export)
+COMMANDS = (study, compare, merging, scaling, mnist, simulation, beamtest, docs, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -41,14 +41,23 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(handler=_docs)
 
 
+#: the comparisons the docs show: every variant under pu200 (the command's default there), and
+#: float against 6-bit encoder weights at 2-3 e-links (hardware.md)
+PU200_VARIANTS = ("telescope", "emd", "cond", "cond_emd")
+QW_VARIANTS = ("telescope", "qw")
+QW_LATENTS = ((16, 3), (16, 5))
+
+
 def run_sources(
     output_dir: str | os.PathLike[str], preset: str, scaling_preset: str = "full"
 ) -> dict[str, Any]:
     """The runs the pages show, by source key: their summary files and commands
     (``preset``: the study's and merging's; ``scaling_preset``: the scaling study's)."""
+    from hgcal_ae.study.comparison import DEFAULT_LATENTS
     from hgcal_ae.study.pages import RunSource
     from hgcal_ae.study.presets import study_preset
     from hgcal_ae.workflows.beamtest import BeamtestStudy
+    from hgcal_ae.workflows.comparison import ComparisonReport
     from hgcal_ae.workflows.merging import MergingReport
     from hgcal_ae.workflows.mnist import LatentScan, MnistExample
     from hgcal_ae.workflows.simulation import ValidateSimulation
@@ -62,6 +71,15 @@ def run_sources(
                   f"hgcal-ae study --preset {name}"),
         "study_pileup": (StudyReport(**root, preset=name, occupancy="pileup").output()["summary.json"].path,
                          f"hgcal-ae study --preset {name} --occupancy pileup"),
+        "study_pu200": (StudyReport(**root, preset=name, occupancy="pu200").output()["summary.json"].path,
+                        f"hgcal-ae study --preset {name} --occupancy pu200"),
+        "compare_pu200": (ComparisonReport(**root, preset=name, occupancy="pu200", variants=PU200_VARIANTS,
+                                           latents=DEFAULT_LATENTS).output()["summary.json"].path,
+                          f"hgcal-ae compare --preset {name} --occupancy pu200"),
+        "compare_qw": (ComparisonReport(**root, preset=name, variants=QW_VARIANTS,
+                                        latents=QW_LATENTS).output()["summary.json"].path,
+                       f"hgcal-ae compare --preset {name} --variants {','.join(QW_VARIANTS)} "
+                       f"--latents {','.join(f'{d}x{b}' for d, b in QW_LATENTS)}"),
         "merging": (MergingReport(**root, preset=name).output()["summary.json"].path,
                     f"hgcal-ae merging --preset {name}"),
         "mnist": (MnistExample(**root, latent_dim=28).output().path, "hgcal-ae mnist --latent-dim 28"),
@@ -84,6 +102,7 @@ def run_sources(
         "beamtest",
         "law",
         "grid_training",
+        "emd_loss",
     ):
         paths[f"bench_{bench}"] = (
             out / "benchmarks" / f"{bench}.json",

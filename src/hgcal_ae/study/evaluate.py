@@ -33,7 +33,14 @@ from hgcal_ae.trigger.baselines import (
 )
 from hgcal_ae.trigger.formats import DROPPED_LSBS
 
-__all__ = ["OCCUPANCY_EDGES", "algorithm_outputs", "evaluate_all", "evaluate_output"]
+__all__ = [
+    "ETA_EDGES",
+    "OCCUPANCY_EDGES",
+    "algorithm_outputs",
+    "evaluate_all",
+    "evaluate_output",
+    "reference_output",
+]
 
 REPEATER_ELINKS = 11  # 341 bits (econt.md §6): the uncompressed reference setting
 
@@ -94,28 +101,67 @@ def _max(values: Any) -> float | None:
 OCCUPANCY_EDGES = (0, 2, 5, 10, 15)
 
 
-def _emd_by_occupancy(emd: npt.NDArray[np.float64], occupancy: npt.ArrayLike) -> dict[str, Any]:
-    """Mean EMD [cm] and module count per input-occupancy bin (empty modules left out)."""
-    occ = np.asarray(occupancy)
+#: Bins of the modules' |η| (occupancy ``pu200``) in which the EMD is also averaged: the
+#: CE-E's 1.5-3.0 in steps of 0.3.
+ETA_EDGES = (1.5, 1.8, 2.1, 2.4, 2.7, 3.0)
+
+
+def _emd_by_bins(
+    emd: npt.NDArray[np.float64],
+    values: npt.ArrayLike,
+    edges: Sequence[float],
+    inner: Sequence[float],
+) -> dict[str, Any]:
+    """Mean EMD [cm] and module count per bin of ``values`` (``inner``: the edges that split;
+    empty modules left out)."""
     ok = emd >= 0  # the sentinels of empty inputs / outputs are no distances
-    bins = np.digitize(occ, OCCUPANCY_EDGES[1:])  # 0 .. len(edges) - 1
-    n = np.bincount(bins[ok], minlength=len(OCCUPANCY_EDGES))
-    total = np.bincount(bins[ok], weights=emd[ok], minlength=len(OCCUPANCY_EDGES))
+    bins = np.digitize(np.asarray(values), inner)  # 0 .. len(inner)
+    k = len(inner) + 1
+    n = np.bincount(bins[ok], minlength=k)
+    total = np.bincount(bins[ok], weights=emd[ok], minlength=k)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / n
     return {
-        "emd_by_occupancy": {
-            "occupancy_edges": list(OCCUPANCY_EDGES),
-            "n_modules": n.astype(int).tolist(),
-            "emd_mean_cm": [float(m) if c else None for m, c in zip(mean, n, strict=True)],
-        }
+        "n_modules": n.astype(int).tolist(),
+        "emd_mean_cm": [float(m) if c else None for m, c in zip(mean, n, strict=True)],
     }
 
 
+def _emd_by_occupancy(emd: npt.NDArray[np.float64], occupancy: npt.ArrayLike) -> dict[str, Any]:
+    """Mean EMD [cm] and module count per input-occupancy bin (empty modules left out)."""
+    bins = _emd_by_bins(emd, occupancy, OCCUPANCY_EDGES, OCCUPANCY_EDGES[1:])
+    return {"emd_by_occupancy": {"occupancy_edges": list(OCCUPANCY_EDGES), **bins}}
+
+
+def _emd_by_eta(emd: npt.NDArray[np.float64], abs_eta: npt.ArrayLike) -> dict[str, Any]:
+    """Mean EMD [cm] and module count per |η| bin of :data:`ETA_EDGES` (the outer bins open)."""
+    bins = _emd_by_bins(emd, abs_eta, ETA_EDGES, ETA_EDGES[1:-1])
+    return {"emd_by_eta": {"eta_edges": list(ETA_EDGES), **bins}}
+
+
+def _hypot_rms(position: Mapping[str, Any], key: str) -> list[float | None] | None:
+    """Per energy, sqrt(RMS_x² + RMS_y²) of ``rms_{x,y}_<key>_cm`` (None where unknown)."""
+    xs, ys = position.get(f"rms_x_{key}_cm"), position.get(f"rms_y_{key}_cm")
+    if xs is None or ys is None:
+        return None
+    return [math.hypot(x, y) if x is not None and y is not None else None
+            for x, y in zip(xs, ys, strict=True)]  # fmt: skip
+
+
 def evaluate_output(
-    output: AlgorithmOutput, modules: ModuleRows, setup: DetectorSetup
+    output: AlgorithmOutput,
+    modules: ModuleRows,
+    setup: DetectorSetup,
+    *,
+    abs_eta: npt.ArrayLike | None = None,
 ) -> dict[str, Any]:
-    """One row of the study table: the quality of ``output`` relative to the uncompressed TCs."""
+    """One row of the study table: the quality of ``output`` relative to the uncompressed TCs.
+
+    ``abs_eta``: each module's |η| (occupancy ``pu200``), which adds the mean EMD per |η| bin
+    (``emd_by_eta``).  ``per_energy`` holds the cluster energy resolution σ/μ of the decoded
+    and the uncompressed TCs and, where the showers' impact points are known, their position
+    resolutions (RMS of barycentre − truth, x and y in quadrature) [cm].
+    """
     coords = tc_coords(setup.lattice.name)
     per_module = module_quality(modules.tc, output.reconstructed, coords, occupancy_threshold=1.0)
     events = compare_events(modules, modules.with_tc(output.reconstructed), setup)["summary"]
@@ -126,8 +172,10 @@ def evaluate_output(
                                             position["rms_y_decoded_minus_reference_cm"], strict=True)
            if x is not None and y is not None]  # fmt: skip
     emd = summarise(per_module["emd"])
+    by_eta = {} if abs_eta is None else _emd_by_eta(per_module["emd"], abs_eta)
     return {
         **_emd_by_occupancy(per_module["emd"], per_module["occupancy_in"]),
+        **by_eta,
         "algorithm": output.name,
         "label": output.label,
         "setting": output.setting,
@@ -154,6 +202,8 @@ def evaluate_output(
             "rel_sigma_decoded": events["decoded"].get("rel_sigma"),
             "rel_sigma_reference": events["reference"].get("rel_sigma"),
             "response_mean": events["response_mean"],
+            "position_rms_decoded_cm": _hypot_rms(position, "decoded_minus_true"),
+            "position_rms_reference_cm": _hypot_rms(position, "reference_minus_true"),
         },
     }
 
@@ -168,14 +218,16 @@ def evaluate_all(
     lsb: float,
     zero_suppress: float = 0.0,
     conditions: Mapping[str, npt.ArrayLike] | None = None,
+    abs_eta: npt.ArrayLike | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the study table: every algorithm at every e-link setting, plus the repeater.
 
-    ``modules`` are the test events' rows (:meth:`ModuleRows.select_rows`), charges [MIP].
+    ``modules`` are the test events' rows (:meth:`ModuleRows.select_rows`), charges [MIP];
+    ``abs_eta``: their modules' |η| (occupancy ``pu200``; adds ``emd_by_eta``).
     """
     tc: npt.NDArray[np.float64] = np.asarray(modules.tc, dtype=np.float64)
     modules = modules.with_tc(tc)
-    rows = [evaluate_output(reference_output(tc, lsb), modules, setup)]
+    rows = [evaluate_output(reference_output(tc, lsb), modules, setup, abs_eta=abs_eta)]
     for n in elinks:
         outputs = algorithm_outputs(
             tc,
@@ -188,5 +240,5 @@ def evaluate_all(
             dropped_lsbs=DROPPED_LSBS.get(setup.lattice.name, 0),
         )
         for output, extra in outputs:
-            rows.append({**evaluate_output(output, modules, setup), **extra})
+            rows.append({**evaluate_output(output, modules, setup, abs_eta=abs_eta), **extra})
     return rows

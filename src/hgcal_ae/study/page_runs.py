@@ -12,6 +12,7 @@ from hgcal_ae.study.tables import markdown_table
 
 __all__ = [
     "bench_emd",
+    "bench_emd_loss",
     "bench_mnist_workflow",
     "bench_simulation",
     "bench_study",
@@ -281,6 +282,25 @@ def bench_grid_training(ctx: BlockContext) -> Rendered:
               f"modules, {s['epochs'].integer()} epoch(s), {s['torch_threads'].integer()} torch "
               f"thread(s), {_bench_counts(s)}, load average {before:.1f} before and "
               f"{after:.1f} after")  # fmt: skip
+    return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + line)
+
+
+def bench_emd_loss(ctx: BlockContext) -> Rendered:
+    """Seconds per training epoch with the exact-EMD loss against the telescope loss
+    (bench_emd_loss.py)."""
+    s = ctx.s
+    per_epoch = s["seconds_per_epoch"]
+    rows = [{"what": what, "median": per_epoch[key].number(),
+             "each": ", ".join(f"{t.number():.2f}" for t in s["seconds"][key].items())}
+            for key, what in (("telescope", "telescope loss"), ("exact_emd", "exact EMD"))]  # fmt: skip
+    columns = (("what", "loss"), ("median", "median s/epoch", "{:.2f}"), ("each", "each epoch [s]"))
+    ratio, goal = s["ratio"].number(), s["goal_ratio"].number()
+    verdict = "met" if s["met"].flag() else f"missed by {ratio - goal:.2f}"
+    line = f"exact EMD / telescope = {ratio:.2f}×; goal ≤ {goal:g}×: {verdict}.\n"
+    before, after = (v.number() for v in s["load_average"].items())
+    counts = (f"16×3-bit AE, {s['n_train_modules'].integer():,} training modules, "
+              f"{s['threads'].integer()} torch thread(s), {_bench_counts(s)}, load average "
+              f"{before:.1f} before and {after:.1f} after")  # fmt: skip
     return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + line)
 
 

@@ -39,6 +39,7 @@ from hgcal_ae.atomic import atomic_path
 from hgcal_ae.errors import DataError
 from hgcal_ae.study import page_beamtest as beamtest
 from hgcal_ae.study import page_code as code
+from hgcal_ae.study import page_compare as compare
 from hgcal_ae.study import page_export as export
 from hgcal_ae.study import page_runs as runs
 from hgcal_ae.study import page_scaling as scaling
@@ -67,6 +68,9 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "study-figures": ("study", studies.study_figures),
     "study-bandwidth": ("study", studies.study_bandwidth),
     "study-pileup": ("study_pileup", studies.study_pileup),
+    "study-pu200": ("study_pu200", compare.study_pu200),
+    "compare-pu200": ("compare_pu200", compare.compare_pu200),
+    "compare-qw": ("compare_qw", compare.compare_qw),
     "scaling-results": ("scaling", scaling.scaling_results),
     "merging-grouping": ("merging", studies.merging_grouping),
     "merging-neighbours": ("merging", studies.merging_neighbours),
@@ -80,6 +84,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "bench-study": ("bench_study", runs.bench_study),
     "bench-law": ("bench_law", runs.bench_law),
     "bench-grid-training": ("bench_grid_training", runs.bench_grid_training),
+    "bench-emd-loss": ("bench_emd_loss", runs.bench_emd_loss),
     "readme-study": ("study", studies.readme_study),
     "readme-merging": ("merging", studies.readme_merging),
     "readme-mnist": ("mnist_scan", runs.readme_mnist),

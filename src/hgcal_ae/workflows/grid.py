@@ -202,7 +202,7 @@ class TrainModuleAEChunk(TrainingTask):
                 for d, b in self.latent_points]  # fmt: skip
 
     def requires(self) -> TriggerCellData:
-        data: TriggerCellData = self.clone(TriggerCellData)
+        data: TriggerCellData = self.data_task()
         return data
 
     def output(self) -> dict[str, Any]:

@@ -80,7 +80,7 @@ class TrainBorderAE(MergingTask, TrainingTask):
     variant = luigi.ChoiceParameter(choices=list(BORDER_MODELS))
 
     def requires(self) -> TriggerCellData:
-        data: TriggerCellData = self.clone(TriggerCellData)
+        data: TriggerCellData = self.data_task()
         return data
 
     def output(self) -> WholeTarget:
@@ -121,7 +121,7 @@ class NeighbourMerging(MergingTask, TrainingTask):
         latent_dim, latent_bits = self.spec().merging_latent
         alone = self.clone(TrainModuleAE, latent_dim=latent_dim, latent_bits=latent_bits)
         borders = {v: self.clone(TrainBorderAE, variant=v) for v in BORDER_MODELS}
-        return {"data": self.clone(TriggerCellData), "alone": alone, **borders}
+        return {"data": self.data_task(), "alone": alone, **borders}
 
     def output(self) -> luigi.LocalTarget:
         return self.merging_target("neighbours.json")

@@ -71,7 +71,7 @@ class TrainScalingAE(ScalingTask, TrainingTask):
     )
 
     def requires(self) -> TriggerCellData:
-        data: TriggerCellData = self.clone(TriggerCellData)
+        data: TriggerCellData = self.data_task()
         return data
 
     def output(self) -> WholeTarget:
@@ -115,7 +115,7 @@ class ScalingReport(ScalingTask):
 
     def requires(self) -> dict[str, luigi.Task]:
         trainings = {f"n{n}": self.clone(TrainScalingAE, n_train=int(n)) for n in self.sizes}
-        return {"data": self.clone(TriggerCellData), **trainings}
+        return {"data": self.data_task(), **trainings}
 
     def output(self) -> dict[str, WholeTarget]:
         sizes = "_".join(str(int(n) or "all") for n in self.sizes)

@@ -40,7 +40,12 @@ from hgcal_ae.plots.occupancy import occupancy_validation_plot
 from hgcal_ae.plots.study import emd_occupancy_plot, pareto_plot, trigger_cell_display
 from hgcal_ae.study.displays import compression_panels, display_layer, layer_positions
 from hgcal_ae.study.evaluate import evaluate_all
-from hgcal_ae.study.occupancy_pu200 import PUBLISHED, occupancy_validation, row_conditions
+from hgcal_ae.study.occupancy_pu200 import (
+    PUBLISHED,
+    occupancy_validation,
+    row_conditions,
+    rows_abs_eta,
+)
 from hgcal_ae.study.presets import PRESETS, STUDY_LOSSES, StudyPreset, study_preset
 from hgcal_ae.study.report import (
     HGCAL_SI_MODULES,
@@ -144,6 +149,21 @@ class StudyTask(HgcalTask):
         setup = detector_setup(p.geometry)
         return row_conditions(rows, setup, eta_range=p.eta_range, seed=p.seed)
 
+    def data_task(self) -> TriggerCellData:
+        """The trigger-cell data of this run: that of the plain variant (telescope loss, float
+        weights, no conditions), which every variant of the same showers shares."""
+        data: TriggerCellData = self.clone(
+            TriggerCellData, loss="telescope", quantised_weights=False, conditional=False
+        )
+        return data
+
+    def abs_eta(self, rows: ModuleRows) -> np.ndarray | None:
+        """Each row's module |η| under occupancy ``pu200``; None under the others."""
+        if self.occupancy != "pu200":
+            return None
+        p = self.spec()
+        return rows_abs_eta(rows, detector_setup(p.geometry), eta_range=p.eta_range, seed=p.seed)
+
     def rows(self, target: luigi.LocalTarget) -> ModuleRows:
         """The module rows of the trigger-cell file ``target``."""
         return read_trigger_cells(target.path)[0]
@@ -180,19 +200,30 @@ class TrainModuleAE(TrainingTask):
 
     latent_dim = luigi.IntParameter()
     latent_bits = luigi.IntParameter()
+    train_seed = luigi.IntParameter(
+        default=-1,
+        description="seed of the AE's initialisation and data order (-1: the preset's); the "
+        "showers and their split stay the preset's",
+    )
 
     def requires(self) -> TriggerCellData:
-        data: TriggerCellData = self.clone(TriggerCellData)  # luigi's clone is unannotated
-        return data
+        return self.data_task()
+
+    @property
+    def seed(self) -> int:
+        """The training seed: ``train_seed``, or the preset's seed for -1."""
+        return self.spec().seed if self.train_seed < 0 else int(self.train_seed)
 
     def output(self) -> luigi.LocalTarget:
         name = f"latent{self.latent_dim}_bits{self.latent_bits}"
+        name = name if self.seed == self.spec().seed else f"{name}_seed{self.seed}"
         return self.study_target("autoencoders", name, "model.pt")
 
     def run(self) -> None:
         rows = self.rows(self.input())
         train, val, _ = self.splits(rows)
         config = self.spec().training_config(self.latent_dim, self.latent_bits)
+        config = replace(config, seed=self.seed)
         checkpoint = Path(self.output().path).with_name("checkpoint.pt")
         model, fit = train_module_autoencoder(
             config, rows.tc[train], rows.tc[val], device=resolve_device(self.device),
@@ -212,7 +243,7 @@ class EvaluateCompression(StudyTask):
     def requires(self) -> dict[str, Any]:
         grid = {f"ae_{d}_{b}": self.clone(TrainModuleAE, latent_dim=d, latent_bits=b)
                 for d, b in self.spec().ae_grid()}  # fmt: skip
-        return {"data": self.clone(TriggerCellData), **grid}
+        return {"data": self.data_task(), **grid}
 
     def output(self) -> luigi.LocalTarget:
         return self.study_target("evaluation.json")
@@ -227,7 +258,7 @@ class EvaluateCompression(StudyTask):
         table = evaluate_all(
             modules, detector_setup(p.geometry), models, elinks=p.elinks,
             thresholds=p.thresholds_mip, lsb=p.tc_lsb_mip, zero_suppress=p.ae_zero_suppress_mip,
-            conditions=self.conditions(modules),
+            conditions=self.conditions(modules), abs_eta=self.abs_eta(modules),
         )  # fmt: skip
         write_json(self.output().path, {"preset": p.as_dict(), "n_test_events": modules.n_events,
                                         "n_test_modules": modules.n_rows, "tc_lsb_mip": p.tc_lsb_mip,
@@ -242,7 +273,7 @@ class StudyReport(StudyTask):
     """Pareto plots, table, bandwidth, displays and the answers, with ``summary.json``."""
 
     def requires(self) -> dict[str, luigi.Task]:
-        return {"evaluation": self.clone(EvaluateCompression), "data": self.clone(TriggerCellData)}
+        return {"evaluation": self.clone(EvaluateCompression), "data": self.data_task()}
 
     def output(self) -> dict[str, WholeTarget]:
         targets = {
@@ -261,7 +292,11 @@ class StudyReport(StudyTask):
         for q, (label, lower, _) in QUANTITIES.items():
             pareto_plot(table, q, out[f"pareto_{q}"], label=label, lower_is_better=lower,
                         reference=reference.get(q), reference_label=reference_label(reference))  # fmt: skip
-        nested = ("per_energy", "emd_by_occupancy")  # lists: in summary.json, not in a CSV cell
+        nested = (
+            "per_energy",
+            "emd_by_occupancy",
+            "emd_by_eta",
+        )  # lists: in summary.json, not in a CSV cell
         write_csv(out["table.csv"], table, [c for c in table[0] if c not in nested] + ["latent_dim", "latent_bits"])  # fmt: skip
         with atomic_path(out["table.md"]) as tmp:
             tmp.write_text(table_markdown(table), encoding="utf-8")

@@ -1,0 +1,123 @@
+"""The docs' blocks of the ``pu200`` study and of ``hgcal-ae compare``, from their summary.json.
+
+* ``study-pu200``: the ``pu200`` study's occupancy beside the published statistics, and its
+  baselines and best AE at each e-link setting, with the occupancy figure;
+* ``compare-pu200`` / ``compare-qw``: every baseline and each AE variant (mean ± std over
+  training seeds) at each e-link setting, the goals, and the figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hgcal_ae.study.page_context import BlockContext, Doc, Rendered, yes_no
+from hgcal_ae.study.page_studies import ALGORITHM_COLUMNS, _algorithm_rows, _study_counts
+from hgcal_ae.study.tables import markdown_table
+
+__all__ = ["compare_pu200", "compare_qw", "study_pu200"]
+
+_STATISTICS = (
+    ("above_1_mip_t", "TCs > 1 MIP_T per module"),
+    ("non_zero", "non-zero TCs per module"),
+)
+
+
+def study_pu200(ctx: BlockContext) -> Rendered:
+    s = ctx.s
+    validation = s["occupancy_validation"]
+    data, published = validation["data set"]["measured"], validation["data set"]["published"]
+    alone = validation["pile-up alone"]["measured"]
+    rows: list[dict[str, Any]] = []
+    for key, what in _STATISTICS:
+        for stat in ("median", "p16", "p84", "mean", "std"):
+            rows.append({"what": f"{what}, {stat}", "published": published[key][stat].number(),
+                         "alone": alone[key][stat].number(), "data": data[key][stat].number()})  # fmt: skip
+    for band in published["spectrum_slope"].fields():
+        rows.append({"what": f"charge spectrum slope, {band}",
+                     "published": published["spectrum_slope"][band].number(),
+                     "alone": alone["spectrum_slope"][band].number(),
+                     "data": data["spectrum_slope"][band].number()})  # fmt: skip
+    columns = (("what", "statistic"), ("published", "published (econt.md §11)", "{:.2f}"),
+               ("alone", "pile-up alone", "{:.2f}"), ("data", "data set (showers + pile-up)", "{:.2f}"))  # fmt: skip
+    figure = ctx.figure(s["outputs"]["occupancy_pu200.png"], s["outputs"]["summary.json"],
+                        "study_occupancy_pu200.png", "pu200 occupancy against the published")  # fmt: skip
+    text = (
+        markdown_table(rows, columns) + "\n" + figure + "\n\n"
+        "The baselines and the best AE of the grid (lowest mean EMD; one training seed) on the "
+        "same test modules:\n\n" + markdown_table(_algorithm_rows(s), ALGORITHM_COLUMNS)
+    )
+    return Rendered(ctx.header(_study_counts(s)) + text)
+
+
+def _pm(spread: Doc) -> str:
+    mean, std = spread["mean"].num(), spread["std"].num()
+    return "–" if mean is None else f"{mean:.3f} ± {(std or 0.0):.3f}"
+
+
+def _high(row: Doc) -> float | None:
+    occ = row["emd_by_occupancy"]
+    edges = [e.integer() for e in occ["occupancy_edges"].items()]
+    if 10 not in edges:
+        raise occ["occupancy_edges"].fail("has no bin starting at 10 TCs")
+    k = edges.index(10)
+    pairs = [(c.integer(), m.num()) for c, m in zip(occ["n_modules"].items()[k:],
+                                                   occ["emd_mean_cm"].items()[k:], strict=True)]  # fmt: skip
+    n = sum(c for c, m in pairs if m is not None)
+    return sum(c * m for c, m in pairs if m is not None) / n if n else None
+
+
+def _num(value: float | None, fmt: str = "{:.3f}") -> str:
+    return "–" if value is None else fmt.format(value)
+
+
+def _compare(ctx: BlockContext, prefix: str) -> Rendered:
+    s = ctx.s
+    lines = ["| e-links | algorithm | bits | mean EMD [cm] | EMD, ≥ 10 TCs [cm] | σ_E/E ÷ all TCs |",
+             "|---:|---|---:|---:|---:|---:|"]  # fmt: skip
+    baselines, aes = s["baselines"].items(), s["autoencoders"].items()
+    for n in sorted({r["n_elinks"].integer() for r in (*baselines, *aes)}):
+        for b in (b for b in baselines if b["n_elinks"].integer() == n):
+            if b["algorithm"].text() not in ("best_choice", "stc_2x2", "stc_4x4", "threshold_sum"):
+                continue
+            lines.append(f"| {n} | {b['label'].text()} | {b['bits'].number():.1f} | "
+                         f"{_num(b['emd_mean_cm'].num())} | {_num(_high(b))} | "
+                         f"{_num(b['resolution_ratio_mean'].num(), '{:.2f}')} |")  # fmt: skip
+        for r in (r for r in aes if r["n_elinks"].integer() == n):
+            code = f"{r['latent_dim'].integer()}×{r['latent_bits'].integer()}"
+            lines.append(f"| {n} | **{r['label'].text()} {code}** | {r['bits'].number():.1f} | "
+                         f"{_pm(r['emd_mean_cm_seeds'])} | {_pm(r['emd_high_occupancy_cm_seeds'])} | "
+                         f"{_num(r['resolution_ratio_mean'].num(), '{:.2f}')} |")  # fmt: skip
+    goals = s["goals"]
+    notes = []
+    for g in goals["emd_loss_gain"]["rows"].items():
+        notes.append(f"- Exact EMD against telescope ({g['telescope'].text()} → {g['exact_emd'].text()}, "
+                     f"{g['n_elinks'].integer()} e-links): mean EMD {g['emd_telescope_cm'].number():.3f} → "
+                     f"{g['emd_exact_emd_cm'].number():.3f} cm, {100 * g['gain'].number():.1f} % lower "
+                     f"(goal ≥ 30 %: {yes_no(g['met'].flag())}).")  # fmt: skip
+    high = goals["high_occupancy"]["result"]
+    if high.value is not None:
+        notes.append(f"- Modules with ≥ 10 TCs ≥ 1 MIP_T at 2 e-links ({high['n_modules'].integer():,}): "
+                     f"the best AE ({high['best_label'].text()}) {high['emd_ae_cm'].number():.3f} ± "
+                     f"{high['emd_ae_std_cm'].number():.3f} cm, Best Choice {high['emd_best_choice_cm'].number():.3f} cm "
+                     f"(goal: AE ≤ Best Choice: {yes_no(high['met'].flag())}).")  # fmt: skip
+    out, summary = s["outputs"], s["outputs"]["summary.json"]
+    figures = [ctx.figure(out["emd_vs_occupancy.png"], summary, f"{prefix}_emd_vs_occupancy.png",
+                          "mean EMD per occupancy bin")]  # fmt: skip
+    if out.has("emd_vs_eta.png"):
+        figures.append(ctx.figure(out["emd_vs_eta.png"], summary, f"{prefix}_emd_vs_eta.png",
+                                  "mean EMD per |η| bin"))  # fmt: skip
+    figures.append(ctx.figure(out["cluster_resolution.png"], summary,
+                              f"{prefix}_cluster_resolution.png", "cluster resolutions"))  # fmt: skip
+    seeds = ", ".join(str(v.integer()) for v in s["seeds"].items())
+    counts = (f"preset {s['preset']['name'].text()}, occupancy {s['occupancy'].text()}, "
+              f"{s['n_test_modules'].integer():,} test modules, training seeds {seeds}")  # fmt: skip
+    text = "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n\n" + "\n\n".join(figures) + "\n"
+    return Rendered(ctx.header(counts) + text)
+
+
+def compare_pu200(ctx: BlockContext) -> Rendered:
+    return _compare(ctx, "compare_pu200")
+
+
+def compare_qw(ctx: BlockContext) -> Rendered:
+    return _compare(ctx, "compare_qw")
