@@ -82,7 +82,7 @@ def test_the_docs_block_holds_the_seed_spreads(compared: Any, tmp_path: Path) ->
     page = tmp_path / "docs" / "page.md"
     page.parent.mkdir()
     page.write_text(
-        "# t\n\n<!-- begin generated: compare-qw -->\n<!-- end generated: compare-qw -->\n"
+        "# t\n\n<!-- begin generated: hardware-quantisation -->\n<!-- end generated: hardware-quantisation -->\n"
     )
     source = RunSource(summary_path, "comparison/summary.json", "hgcal-ae compare")
     plan = plan_pages([page], {"compare_qw": source}, tmp_path / "docs" / "images", tmp_path)

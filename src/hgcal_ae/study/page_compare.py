@@ -2,7 +2,7 @@
 
 * ``study-pu200``: the ``pu200`` study's occupancy beside the published statistics, and its
   baselines and best AE at each e-link setting, with the occupancy figure;
-* ``compare-pu200`` / ``compare-qw``: every baseline and each AE variant (mean ± std over
+* ``study-compare-pu200`` / ``hardware-quantisation``: every baseline and each AE variant (mean ± std over
   training seeds) at each e-link setting, the goals, and the figures.
 """
 
