@@ -61,6 +61,21 @@ def test_the_verification_modules_can_be_a_studys_trigger_cells(
     assert f"the first 300 non-empty modules of {str(data)!r}" in capsys.readouterr().out
 
 
+def test_several_trigger_cell_files_are_read_in_turn(tiny_ae, smoke_runs, tmp_path, capsys):
+    from hgcal_ae.datasets.trigger_cells import read_trigger_cells
+
+    data = smoke_runs.study / "trigger_cells.h5"
+    tc = read_trigger_cells(data)[0].tc
+    k = int((tc.sum(axis=1) > 0).sum())  # the non-empty modules of one file
+    args = ["export", str(tiny_ae), "--format", "weights", "--output-dir", str(tmp_path),
+            "--verify", str(k + 10), "--modules", f"{data},{data}"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"{k + 10} non-empty modules: {k} of {str(data)!r}, 10 of {str(data)!r}" in out
+    summary = json.loads((tmp_path / "weights" / "summary.json").read_text())
+    assert summary["verification"]["modules"] == k + 10
+
+
 def test_a_failed_verification_exits_1_naming_the_count(tiny_model, tmp_path, capsys):
     from hgcal_ae.models.module_ae import ModuleAEConfig, ModuleAutoencoder
     from hgcal_ae.models.module_training import ModuleTrainingConfig, save_module_ae

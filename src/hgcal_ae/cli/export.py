@@ -47,8 +47,8 @@ def add_parsers(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument(
         "--modules", default=None, metavar="H5",
-        help="verify on the first N non-empty modules of this trigger_cells.h5 "
-        "(default: N generated shower-like modules)",
+        help="verify on the first N non-empty modules of this trigger_cells.h5, or of several "
+        "separated by commas, read in turn (default: N generated shower-like modules)",
     )  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of the generated modules")
     p.set_defaults(handler=_export)

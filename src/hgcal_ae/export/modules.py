@@ -4,6 +4,7 @@ Public API::
 
     generated_modules(n, seed=0) -> (n, 48) charges      # shower-like, seeded
     file_modules(path, n) -> (≤ n, 48) charges           # the non-empty modules of a study file
+    files_modules(paths, n) -> ((≤ n, 48), counts)       # of several files, in turn
     verification_images(n, *, modules=None, seed=0) -> ((N, 1, 8, 8) float32, source)
 
 Either way the modules go through the ECON-T input chain
@@ -23,7 +24,7 @@ from hgcal_ae.detector.trigger_cells import N_TRIGGER_CELLS, tc_coords, tc_pitch
 from hgcal_ae.errors import ConfigError, DataError
 from hgcal_ae.trigger.transmission import encoder_inputs
 
-__all__ = ["file_modules", "generated_modules", "verification_images"]
+__all__ = ["file_modules", "files_modules", "generated_modules", "verification_images"]
 
 
 def generated_modules(n: int, seed: int = 0) -> npt.NDArray[np.float64]:
@@ -65,10 +66,28 @@ def file_modules(path: str | os.PathLike[str], n: int) -> npt.NDArray[np.float64
     return kept
 
 
+def files_modules(
+    paths: list[str | os.PathLike[str]], n: int
+) -> tuple[npt.NDArray[np.float64], list[int]]:
+    """The non-empty modules of ``paths`` in turn, up to ``n`` in all, and how many each gave
+    (a study's data sets together: signal, pile-up and ``pu200`` showers)."""
+    parts: list[npt.NDArray[np.float64]] = []
+    left = n
+    for path in paths:
+        if left <= 0:
+            break
+        parts.append(file_modules(path, left))
+        left -= len(parts[-1])
+    return np.concatenate(parts), [len(p) for p in parts]
+
+
 def verification_images(
     n: int, *, modules: str | os.PathLike[str] | None = None, seed: int = 0
 ) -> tuple[npt.NDArray[np.float32], str]:
     """Encoder inputs ``(N, 1, 8, 8)`` of ``n`` modules and a phrase naming where they came from.
+
+    ``modules``: a trigger-cell file, or several separated by commas, read in turn until
+    ``n`` non-empty modules are found; None: ``n`` generated modules.
 
     Raises
     ------
@@ -81,7 +100,16 @@ def verification_images(
     if modules is None:
         tc, source = generated_modules(n, seed), f"{n} generated modules (seed {seed})"
     else:
-        tc = file_modules(modules, n)
-        source = f"the first {len(tc)} non-empty modules of {str(modules)!r}"
+        paths: list[str | os.PathLike[str]] = (
+            [p.strip() for p in modules.split(",") if p.strip()]
+            if isinstance(modules, str)
+            else [modules]
+        )
+        tc, counts = files_modules(paths, n)
+        if len(counts) == 1:
+            source = f"the first {len(tc)} non-empty modules of {str(paths[0])!r}"
+        else:
+            each = ", ".join(f"{k} of {str(p)!r}" for k, p in zip(counts, paths, strict=False))
+            source = f"{len(tc)} non-empty modules: {each}"
     images, _ = encoder_inputs(tc)
     return images[:, None, :, :], source
