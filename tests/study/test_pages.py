@@ -417,6 +417,9 @@ def test_every_other_block_renders_from_its_run(tmp_path, small_runs):
         f"| stochastic term S [%·√GeV] | {100 * s['values']['S']:.1f} ± {100 * s['errors']['S']:.1f} |"
         in text
     )
+    (pu200,) = out.glob("study/smoke_pu200/*/report/summary.json")
+    for row in json.loads(pu200.read_text())["rows"]:  # pu200: the EMD per |eta| bin too
+        assert len(row["emd_by_eta"]["n_modules"]) == 5 and sum(row["emd_by_eta"]["n_modules"]) > 0
     emd = json.loads((out / "benchmarks/emd.json").read_text())
     assert f"{emd['cases'][0]['speedup']:.1f}×" in text
     for name in (
