@@ -96,3 +96,11 @@ def test_the_docs_block_holds_the_seed_spreads(compared: Any, tmp_path: Path) ->
     )
     assert "training seeds 0, 1" in text
     assert (tmp_path / "docs/images/compare_qw_cluster_resolution.png").is_file()
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# r\n\n<!-- begin generated: readme-compare -->\n<!-- end generated: readme-compare -->\n"
+    )
+    plan = plan_pages([readme], {"compare_pu200": source}, tmp_path / "docs" / "images", tmp_path)
+    plan.write()
+    line = f"has a mean EMD of {s['mean']:.3f} ± {s['std']:.3f} cm"
+    assert line in readme.read_text() and "Exact-EMD" not in readme.read_text()  # no EMD variant

@@ -14,7 +14,7 @@ from hgcal_ae.study.page_context import BlockContext, Doc, Rendered, yes_no
 from hgcal_ae.study.page_studies import ALGORITHM_COLUMNS, _algorithm_rows, _study_counts
 from hgcal_ae.study.tables import markdown_table
 
-__all__ = ["compare_pu200", "compare_qw", "study_pu200"]
+__all__ = ["compare_pu200", "compare_qw", "readme_compare", "study_pu200"]
 
 _STATISTICS = (
     ("above_1_mip_t", "TCs > 1 MIP_T per module"),
@@ -121,3 +121,35 @@ def compare_pu200(ctx: BlockContext) -> Rendered:
 
 def compare_qw(ctx: BlockContext) -> Rendered:
     return _compare(ctx, "compare_qw")
+
+
+def readme_compare(ctx: BlockContext) -> Rendered:
+    """The README's lines on the AE variants under ``pu200``: at the fewest e-links, the best
+    variant beside Best Choice and STC 2×2, in all modules and in high-occupancy ones."""
+    s = ctx.s
+    aes = s["autoencoders"].items()
+    n = min(r["n_elinks"].integer() for r in aes)
+    at_n = [r for r in aes if r["n_elinks"].integer() == n]
+    best = min(at_n, key=lambda r: r["emd_mean_cm"].number())
+    base = {b["label"].text(): b for b in s["baselines"].items()
+            if b["n_elinks"].integer() == n and b["algorithm"].text() in ("best_choice", "stc_2x2")}  # fmt: skip
+    others = ", ".join(f"{label} {b['emd_mean_cm'].number():.3f} ({_num(_high(b))})"
+                       for label, b in base.items())  # fmt: skip
+    gains = [g["gain"].number() for g in s["goals"]["emd_loss_gain"]["rows"].items()]
+    high = s["goals"]["high_occupancy"]
+    seeds = len(s["seeds"].items())
+    lines = [
+        f"- **Under 200-pile-up-like occupancy, {n} e-links ({seeds} training seeds):** the best AE "
+        f"({best['label'].text()} {best['latent_dim'].integer()}×{best['latent_bits'].integer()}) "
+        f"has a mean EMD of {_pm(best['emd_mean_cm_seeds'])} cm "
+        f"({_pm(best['emd_high_occupancy_cm_seeds'])} cm in modules with ≥ 10 TCs ≥ 1 MIP_T); "
+        f"{others} cm.",
+        f"- **AE at most Best Choice in high-occupancy modules:** "
+        f"{yes_no(high['met'].flag()) if high['result'].value is not None else 'not measured'}. "
+        + (f"**Exact-EMD fine-tuning** lowers the mean EMD by {100 * min(gains):.0f}–"
+           f"{100 * max(gains):.0f} % (goal ≥ 30 %). " if gains else "")
+        + f"Details: {ctx.link('study.md#the-ae-variants-over-training-seeds-hgcal-ae-compare', 'docs/study.md')}.",
+    ]  # fmt: skip
+    counts = (f"preset {s['preset']['name'].text()}, occupancy {s['occupancy'].text()}, "
+              f"{s['n_test_modules'].integer():,} test modules")  # fmt: skip
+    return Rendered(ctx.header(counts) + "\n".join(lines) + "\n")

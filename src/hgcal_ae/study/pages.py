@@ -87,6 +87,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "bench-emd-loss": ("bench_emd_loss", runs.bench_emd_loss),
     "readme-study": ("study", studies.readme_study),
     "readme-merging": ("merging", studies.readme_merging),
+    "readme-compare": ("compare_pu200", compare.readme_compare),
     "readme-mnist": ("mnist_scan", runs.readme_mnist),
     "readme-simulation": ("validation", runs.readme_simulation),
     "beamtest-results": ("beamtest", beamtest.beamtest_results),
