@@ -173,6 +173,24 @@ def cluster_mask(
     return inside
 
 
+def _truth_at_depth(rows: ModuleRows, setup: DetectorSetup) -> ModuleRows:
+    """``rows`` with each event's true point moved along its axis from the front layer to the
+    energy-weighted mean depth of its TCs, where a barycentre of all layers sits: the truth
+    that a barycentre's position resolution is measured against."""
+    depth_cm = (setup.stack.z_mm[rows.layer - 1] - setup.stack.z_mm[0]) / 10.0
+    energy = (
+        np.asarray(rows.tc, dtype=np.float64).sum(axis=1)
+        * setup.stack.dedx_weight_mev[rows.layer - 1]
+    )
+    total = np.bincount(rows.event, weights=energy, minlength=rows.n_events)
+    moment = np.bincount(rows.event, weights=energy * depth_cm, minlength=rows.n_events)
+    depth = np.divide(moment, total, out=np.zeros(rows.n_events), where=total > 0)
+    return rows.with_truth(
+        true_x_cm=rows.true_x_cm + np.tan(rows.angle_x_rad) * depth,
+        true_y_cm=rows.true_y_cm + np.tan(rows.angle_y_rad) * depth,
+    )
+
+
 def _hypot_rms(position: Mapping[str, Any], key: str) -> list[float | None] | None:
     """Per energy, sqrt(RMS_x² + RMS_y²) of ``rms_{x,y}_<key>_cm`` (None where unknown)."""
     xs, ys = position.get(f"rms_x_{key}_cm"), position.get(f"rms_y_{key}_cm")
@@ -199,7 +217,8 @@ def evaluate_output(
     out and showers at different |η| share one energy scale.  The module-level numbers stay
     in the transmitted MIP_T, on whole modules.  ``per_energy`` holds the cluster energy resolution σ/μ of the
     decoded and the uncompressed TCs and, where the showers' impact points are known, their
-    position resolutions (RMS of barycentre − truth, x and y in quadrature) [cm].
+    position resolutions (RMS of barycentre − truth, x and y in quadrature) [cm], the truth
+    taken on the shower's axis at the mean depth of its uncompressed TCs.
     """
     coords = tc_coords(setup.lattice.name)
     per_module = module_quality(modules.tc, output.reconstructed, coords, occupancy_threshold=1.0)
@@ -209,6 +228,7 @@ def evaluate_output(
         weight = weight * cluster_mask(modules, setup)
         reference = modules.with_tc(np.asarray(modules.tc, dtype=np.float64) * weight)
         decoded = modules.with_tc(output.reconstructed * weight)
+    reference = _truth_at_depth(reference, setup)
     events = compare_events(reference, decoded, setup)["summary"]
     fit_ref = (events["reference"].get("resolution_fit") or {}).get("values") or {}
     fit_dec = (events["decoded"].get("resolution_fit") or {}).get("values") or {}
