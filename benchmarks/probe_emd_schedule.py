@@ -91,8 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         lambda y, y_hat: telescope(y, y_hat) + emd_loss(y, y_hat))  # fmt: skip
     run("exact EMD from scratch 15 ep lr 3e-3", fresh, 3e-3, 15, emd_loss)
     if args.json is not None:
+        from hgcal_ae import __version__
+
+        out = {"probe": "emd_schedule", "hgcal_ae_version": __version__,
+               "n_train_modules": len(tr_img), "n_test_modules": len(te), "latent": [16, 3],
+               "runs": [{"run": k, **v} for k, v in results.items()]}  # fmt: skip
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

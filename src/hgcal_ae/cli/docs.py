@@ -94,6 +94,11 @@ def run_sources(
                    "hgcal-ae export MODEL --format FORMAT --output-dir $OUTPUT_DIR/export --verify N"),
     }  # fmt: skip
     paths["scaling"] = scaling_source(out, study_preset(scaling_preset).name)
+    paths["emd_schedule"] = (
+        out / "benchmarks" / "emd_schedule.json",
+        "python benchmarks/probe_emd_schedule.py --data output/study/default/<config>/trigger_cells.h5 "
+        "--json $OUTPUT_DIR/benchmarks/emd_schedule.json",
+    )
     for bench in (
         "emd",
         "simulation",

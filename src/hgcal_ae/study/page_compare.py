@@ -14,7 +14,7 @@ from hgcal_ae.study.page_context import BlockContext, Doc, Rendered, yes_no
 from hgcal_ae.study.page_studies import ALGORITHM_COLUMNS, _algorithm_rows, _study_counts
 from hgcal_ae.study.tables import markdown_table
 
-__all__ = ["compare_pu200", "compare_qw", "readme_compare", "study_pu200"]
+__all__ = ["compare_pu200", "compare_qw", "readme_compare", "study_emd_schedule", "study_pu200"]
 
 _STATISTICS = (
     ("above_1_mip_t", "TCs > 1 MIP_T per module"),
@@ -153,3 +153,18 @@ def readme_compare(ctx: BlockContext) -> Rendered:
     counts = (f"preset {s['preset']['name'].text()}, occupancy {s['occupancy'].text()}, "
               f"{s['n_test_modules'].integer():,} test modules")  # fmt: skip
     return Rendered(ctx.header(counts) + "\n".join(lines) + "\n")
+
+
+def study_emd_schedule(ctx: BlockContext) -> Rendered:
+    """The exact-EMD schedules of benchmarks/probe_emd_schedule.py: each run's mean shape EMD
+    (decoder output, no zero suppression), the study's EMD and seconds per epoch."""
+    s = ctx.s
+    rows = [{"run": r["run"].text(), "shape": r["shape_emd_cm"].number(),
+             "study": r["study_emd_cm"].number(), "sec": r["seconds_per_epoch"].number()}
+            for r in s["runs"].items()]  # fmt: skip
+    columns = (("run", "schedule"), ("shape", "shape EMD [cm]", "{:.3f}"),
+               ("study", "study's EMD [cm]", "{:.3f}"), ("sec", "s/epoch", "{:.2f}"))  # fmt: skip
+    latent = "×".join(str(v.integer()) for v in s["latent"].items())
+    counts = (f"{latent}-bit AE, {s['n_train_modules'].integer():,} training and "
+              f"{s['n_test_modules'].integer():,} test modules of the default preset, one seed")  # fmt: skip
+    return Rendered(ctx.header(counts) + markdown_table(rows, columns))

@@ -69,6 +69,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "study-bandwidth": ("study", studies.study_bandwidth),
     "study-pileup": ("study_pileup", studies.study_pileup),
     "study-pu200": ("study_pu200", compare.study_pu200),
+    "study-emd-schedule": ("emd_schedule", compare.study_emd_schedule),
     "study-compare-pu200": ("compare_pu200", compare.compare_pu200),
     "hardware-quantisation": ("compare_qw", compare.compare_qw),
     "scaling-results": ("scaling", scaling.scaling_results),
