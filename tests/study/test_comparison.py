@@ -150,3 +150,34 @@ def test_the_cluster_holds_the_shower_and_follows_its_axis(smoke_runs: Any) -> N
     assert tc[cluster_mask(flat, setup)].sum() < tc[inside].sum()
     far = replace(rows, true_x_cm=rows.true_x_cm + 100.0)  # off the wafers
     assert not cluster_mask(far, setup).any()
+
+
+def test_the_schedule_block_holds_each_run(tmp_path: Any) -> None:
+    import json
+
+    from hgcal_ae.study.pages import RunSource, plan_pages
+
+    runs = [{"run": "telescope 15 ep lr 3e-3", "shape_emd_cm": 1.2345, "study_emd_cm": 1.1111,
+             "seconds_per_epoch": 2.5},
+            {"run": "+ exact EMD 9 ep lr 1e-3", "shape_emd_cm": 0.9012, "study_emd_cm": 0.8771,
+             "seconds_per_epoch": 3.25}]  # fmt: skip
+    summary = tmp_path / "emd_schedule.json"
+    summary.write_text(json.dumps({"probe": "emd_schedule", "hgcal_ae_version": "0", "latent": [16, 3],
+                                   "n_train_modules": 100, "n_test_modules": 50, "runs": runs}))  # fmt: skip
+    page = tmp_path / "docs" / "study.md"
+    page.parent.mkdir()
+    page.write_text(
+        "<!-- begin generated: study-emd-schedule -->\n<!-- end generated: study-emd-schedule -->\n"
+    )
+    source = RunSource(
+        summary, "benchmarks/emd_schedule.json", "python benchmarks/probe_emd_schedule.py"
+    )
+    plan_pages([page], {"emd_schedule": source}, tmp_path / "docs" / "images", tmp_path).write()
+    text = page.read_text()
+    assert "| + exact EMD 9 ep lr 1e-3 | 0.901 | 0.877 | 3.25 |" in text
+    assert "16×3-bit AE, 100 training and 50 test modules" in text
+    del runs[0]["study_emd_cm"]
+    summary.write_text(json.dumps({"probe": "emd_schedule", "latent": [16, 3], "n_train_modules": 1,
+                                   "n_test_modules": 1, "runs": runs}))  # fmt: skip
+    with pytest.raises(Exception, match=r"runs\[0\]\.study_emd_cm"):
+        plan_pages([page], {"emd_schedule": source}, tmp_path / "docs" / "images", tmp_path)
