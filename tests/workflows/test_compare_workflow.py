@@ -65,11 +65,13 @@ def test_only_the_new_seed_trains_and_seed0_is_the_study_ae(compared: Any, smoke
     ],
 )
 def test_bad_options_one_line_nothing_written(
-    tmp_path: Path, run_cli: Any, args: list[str], message: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    done = run_cli(tmp_path, "compare", "--preset", "smoke", *args)
-    assert done.returncode == 2
-    assert done.stderr.strip().count("\n") == 0 and message in done.stderr, done.stderr
+    from hgcal_ae.cli import main
+
+    assert main(["compare", "--preset", "smoke", "--output-dir", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and message in err, err
     assert not list(tmp_path.iterdir())
 
 
