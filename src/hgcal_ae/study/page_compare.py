@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hgcal_ae.study.comparison import high_occupancy_emd
 from hgcal_ae.study.page_context import BlockContext, Doc, Rendered, yes_no
 from hgcal_ae.study.page_studies import ALGORITHM_COLUMNS, _algorithm_rows, _study_counts
 from hgcal_ae.study.tables import markdown_table
@@ -55,15 +56,14 @@ def _pm(spread: Doc) -> str:
 
 
 def _high(row: Doc) -> float | None:
+    """:func:`~hgcal_ae.study.comparison.high_occupancy_emd` of a summary row, its fields
+    read through ``row`` (a missing one names the file and the field)."""
     occ = row["emd_by_occupancy"]
-    edges = [e.integer() for e in occ["occupancy_edges"].items()]
-    if 10 not in edges:
+    for key in ("occupancy_edges", "n_modules", "emd_mean_cm"):
+        occ[key].items()
+    if 10 not in occ["occupancy_edges"].value:
         raise occ["occupancy_edges"].fail("has no bin starting at 10 TCs")
-    k = edges.index(10)
-    pairs = [(c.integer(), m.num()) for c, m in zip(occ["n_modules"].items()[k:],
-                                                   occ["emd_mean_cm"].items()[k:], strict=True)]  # fmt: skip
-    n = sum(c for c, m in pairs if m is not None)
-    return sum(c * m for c, m in pairs if m is not None) / n if n else None
+    return high_occupancy_emd(row.value)[0]
 
 
 def _num(value: float | None, fmt: str = "{:.3f}") -> str:
