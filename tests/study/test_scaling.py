@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from hgcal_ae.cli import main
+from hgcal_ae.cli.docs import scaling_source
 from hgcal_ae.cli.scaling import parse_sizes
 from hgcal_ae.errors import ConfigError
-from hgcal_ae.study.scaling import training_subsets
+from hgcal_ae.study.scaling import equal_step_epochs, training_subsets
 
 
 def test_subsets_are_nested_whole_events_of_at_least_the_size():
@@ -47,6 +48,20 @@ def test_a_size_outside_the_training_set_names_both(size):
         training_subsets(event, np.arange(30), [size], seed=0)
 
 
+def test_equal_step_epochs_match_the_largest_sets_steps():
+    # 20 epochs of 483,324 modules in batches of 500: 20 x 967 = 19,340 steps
+    assert equal_step_epochs(483_324, 483_324, 20, 500) == 20
+    assert equal_step_epochs(16_042, 483_324, 20, 500) == 586  # 33 batches an epoch
+    for n in (1, 499, 500, 501, 7_777, 16_042, 150_041):
+        epochs, per_epoch = equal_step_epochs(n, 483_324, 20, 500), -(-n // 500)
+        assert abs(epochs * per_epoch - 19_340) <= per_epoch / 2 or epochs == 1
+    assert equal_step_epochs(499, 500, 1, 500) == 1  # one batch either way
+    with pytest.raises(ConfigError, match="n_rows 600 exceeds the largest set's 500"):
+        equal_step_epochs(600, 500, 1, 100)
+    with pytest.raises(ConfigError, match="batch_size must be > 0, got 0"):
+        equal_step_epochs(10, 500, 1, 0)
+
+
 def test_sizes_option():
     assert parse_sizes("50000,16000,all") == (16000, 50000, 0)
     for bad, expected in (("0", "expected a whole number"), ("1e4", "expected a whole number"),
@@ -60,6 +75,7 @@ def test_sizes_option():
     [
         (["--sizes", "ten"], "--sizes 'ten': expected a whole number of modules > 0 or 'all'"),
         (["--epochs", "-1"], "--epochs must be >= 0"),
+        (["--schedule", "weekly"], "--schedule 'weekly': expected one of steps, epochs"),
         (["--preset", "huge"], "unknown preset 'huge'"),
         (["--workflow", "pbs"], "unknown workflow 'pbs'"),
     ],
@@ -73,11 +89,30 @@ def test_bad_options_are_one_line_and_write_nothing(tmp_path, capsys, options, e
 
 
 def test_scaling_run_on_the_smoke_studys_showers(smoke_runs, tmp_path, run_cli):
-    """The study's showers (copied: nothing simulated again), two sizes, one epoch."""
+    """The study's showers (copied: nothing simulated again), two sizes: the same steps as one
+    epoch of all (the default schedule), then one epoch each (``--schedule epochs``)."""
     out = tmp_path / "out"
     shutil.copytree(smoke_runs.out / "study", out / "study")
     run = run_cli(out, "scaling", "--preset", "smoke", "--sizes", "300,all", "--epochs", "1")
     assert run.returncode == 0, run.stderr[-3000:]
+    steps = list(out.glob("scaling/smoke/*/report_n300_all_e1_steps/summary.json"))
+    assert len(steps) == 1
+    summary = json.loads(steps[0].read_text())
+    small, large = summary["rows"]
+    assert summary["training"]["schedule"] == "steps" and large["epochs"] == 1
+    batch = summary["training"]["batch_size"]
+    per_epoch = -(-small["n_train_non_empty"] // batch)
+    assert small["epochs"] > 1 and abs(small["n_steps"] - large["n_steps"]) <= per_epoch / 2
+    assert large["n_steps"] == -(-large["n_train_non_empty"] // batch)
+    assert 0 < summary["training"]["n_val_modules"] <= 20_000
+    assert all(r["train_loss"] > 0 and r["val_loss"] > 0 for r in summary["rows"])
+    assert f"{small['epochs']} epochs, {small['n_steps']:,} steps" in run.stdout
+    run = run_cli(out, "scaling", "--preset", "smoke", "--sizes", "300,all", "--epochs", "1",
+                  "--schedule", "epochs")  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    trained = [line for line in (out / "task_runs.jsonl").read_text().splitlines()
+               if "TrainScalingAE" in line]  # fmt: skip
+    assert len(trained) == 3  # the largest size's model serves both schedules
     summaries = list(out.glob("scaling/smoke/*/report_n300_all_e1/summary.json"))
     assert len(summaries) == 1 and summaries[0].parent.parent.name == smoke_runs.study.name
     summary = json.loads(summaries[0].read_text())
@@ -99,5 +134,11 @@ def test_scaling_run_on_the_smoke_studys_showers(smoke_runs, tmp_path, run_cli):
     image = iio.imread(summary["outputs"]["scaling.png"])
     assert image.shape[0] > 300 and image[..., :3].std() > 10
     assert "training modules" in run.stdout and "done: the report is in" in run.stdout
+    assert [r["epochs"] for r in rows] == [1, 1] and rows[0]["n_steps"] < rows[1]["n_steps"]
+    assert rows[1]["emd_mean_cm"] == pytest.approx(large["emd_mean_cm"], rel=1e-12)
     assert not [line for line in (out / "task_runs.jsonl").read_text().splitlines()
                 if "TriggerCellData" in line]  # fmt: skip
+    # the docs show the steps schedule's report, and name its command
+    source, command = scaling_source(out, "smoke")
+    assert source == steps[0]
+    assert command == "hgcal-ae scaling --preset smoke --sizes 300,all --epochs 1"

@@ -121,7 +121,8 @@ def run_sources(
 
 def scaling_source(out: Path, preset: str = "full") -> tuple[Path, str]:
     """The scaling run the docs show: of ``preset``'s runs under ``out``, the one with the
-    largest training set (then the most sizes, then the most epochs), and its command;
+    largest training set (then the most sizes, then the ``steps`` schedule, then the most
+    epochs), and its command;
     where there is none, the default command's report (reported as not found)."""
     from hgcal_ae.cli.scaling import DEFAULT_SIZES, parse_sizes
     from hgcal_ae.workflows.scaling import ScalingReport
@@ -130,15 +131,19 @@ def scaling_source(out: Path, preset: str = "full") -> tuple[Path, str]:
     found = []
     for summary in report.scaling_dir.glob("report_n*_e*/summary.json"):
         *sizes, epochs = summary.parent.name.removeprefix("report_n").split("_")
+        steps = epochs == "steps"  # report_n<sizes>_e<epochs>_steps: --schedule steps
+        if steps:
+            *sizes, epochs = sizes
         if not epochs.startswith("e") or not epochs[1:].isdigit():
             continue
         largest = max(float("inf") if n == "all" else float(n) for n in sizes)
-        found.append(((largest, len(sizes), int(epochs[1:])), summary, sizes, epochs[1:]))
+        key = (largest, len(sizes), steps, int(epochs[1:]))
+        found.append((key, summary, sizes, epochs[1:], steps))
     if not found:
         return Path(report.output()["summary.json"].path), f"hgcal-ae scaling --preset {preset}"
-    _, summary, sizes, epochs = max(found, key=lambda f: f[0])
-    command = f"hgcal-ae scaling --preset {preset} --sizes {','.join(sizes)}"
-    return summary, f"{command} --epochs {epochs}"
+    _, summary, sizes, epochs, steps = max(found, key=lambda f: f[0])
+    command = f"hgcal-ae scaling --preset {preset} --sizes {','.join(sizes)} --epochs {epochs}"
+    return summary, command if steps else f"{command} --schedule epochs"
 
 
 def _docs(args: argparse.Namespace) -> int:

@@ -34,7 +34,15 @@ def add_parsers(sub: Any) -> None:
         help=f"training-set sizes [modules], comma-separated; 'all': every training module "
              f"(default {DEFAULT_SIZES})",
     )  # fmt: skip
-    p.add_argument("--epochs", type=int, default=0, help="training epochs (default: the preset's)")
+    p.add_argument(
+        "--epochs", type=int, default=0,
+        help="training epochs (default: the preset's); under --schedule steps, of the largest size",
+    )  # fmt: skip
+    p.add_argument(
+        "--schedule", default="steps",
+        help="steps (default): every size trains the optimiser steps of --epochs over the "
+             "largest size; epochs: every size trains --epochs epochs (more data, more steps)",
+    )  # fmt: skip
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda or cuda:N")
     add_occupancy_option(p)
     add_run_options(p)
@@ -64,13 +72,17 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 
 def _scaling(args: argparse.Namespace) -> int:
+    from hgcal_ae.study.scaling import SCHEDULES
     from hgcal_ae.workflows.scaling import ScalingReport, TrainScalingAE
 
     sizes = parse_sizes(args.sizes)
     if args.epochs < 0:
         msg = f"--epochs must be >= 0 (0: the preset's), got {args.epochs}"
         raise ConfigError(msg)
-    common = {**study_parameters(args), "epochs": args.epochs}
+    if args.schedule not in SCHEDULES:
+        msg = f"--schedule {args.schedule!r}: expected one of {', '.join(SCHEDULES)}"
+        raise ConfigError(msg)
+    common = {**study_parameters(args), "epochs": args.epochs, "schedule": args.schedule}
     batch = batch_parameters(args)
     report = ScalingReport(**common, sizes=sizes)
     if batch:  # the trainings as a law workflow first, then the report here
@@ -80,12 +92,15 @@ def _scaling(args: argparse.Namespace) -> int:
         run_grid(ScalingGrid(**common, **batch, sizes=sizes, device=args.device), args)
         trainings = []
     else:
-        trainings = [TrainScalingAE(**common, n_train=n, device=args.device) for n in sizes]
+        trainings = [TrainScalingAE(**common, n_train=n, largest=sizes[-1], device=args.device)
+                     for n in sizes]  # fmt: skip
     run_workflow([*trainings, report], args)
     summary_path = Path(report.output()["summary.json"].path)
     summary = read_summary(summary_path)
     for row in summary["rows"]:
-        print(f"  {row['n_train_modules']:>9,} training modules: {row['label']} mean EMD "
+        epochs = f"{row['epochs']} epoch" + ("s" if row["epochs"] != 1 else "")
+        print(f"  {row['n_train_modules']:>9,} training modules, {epochs}, "
+              f"{row['n_steps']:,} steps: {row['label']} mean EMD "
               f"{row['emd_mean_cm']:.3f} ± {row['emd_sem_cm']:.3f} cm")  # fmt: skip
     for b in summary["baselines"]:
         print(f"  {b['label']}: mean EMD {b['emd_mean_cm']:.3f} ± {b['emd_sem_cm']:.3f} cm")

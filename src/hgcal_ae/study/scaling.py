@@ -3,6 +3,7 @@
 Public API::
 
     training_subsets(event, train_rows, sizes, seed) -> dict[int, ndarray]
+    equal_step_epochs(n_rows, n_largest, epochs, batch_size) -> int
     scaling_rows(modules, setup, models, ...) -> (rows, baselines)
     scaling_answer(rows, baselines) -> dict
 
@@ -12,6 +13,12 @@ default) on nested subsets of one data set's training events, of about ``sizes``
 each, and judges every one on the same test modules at 2 e-links, beside Best Choice and
 STC 2 x 2 on those modules.  Subsets are whole events, nested (each holds the smaller ones),
 in an order drawn from ``seed``; the validation modules are the same for every size.
+
+**Schedules.**  Under ``steps`` (the default) every size trains for the optimiser steps of
+``epochs`` epochs over the largest set (:func:`equal_step_epochs`), so a smaller set is seen
+more often and the sizes differ in their data only.  Under ``epochs`` every size trains
+``epochs`` epochs, so a larger set also gets proportionally more steps: that confounds the
+data with the training time.
 """
 
 from __future__ import annotations
@@ -32,14 +39,52 @@ from hgcal_ae.models.module_ae import ModuleAutoencoder
 from hgcal_ae.study.evaluate import algorithm_outputs, evaluate_output
 from hgcal_ae.trigger.formats import DROPPED_LSBS
 
-__all__ = ["BASELINES", "SCALING_ELINKS", "scaling_answer", "scaling_rows", "training_subsets"]
+__all__ = [
+    "BASELINES",
+    "SCALING_ELINKS",
+    "SCALING_VAL_MODULES",
+    "SCHEDULES",
+    "equal_step_epochs",
+    "scaling_answer",
+    "scaling_rows",
+    "training_subsets",
+]
 
 #: The e-link setting the study is judged at (the tightest, where the AE must compress most).
 SCALING_ELINKS = 2
 #: The baselines drawn as lines: algorithm id -> the label of its row.
 BASELINES = ("best_choice", "stc_2x2")
 
+#: ``--schedule``: the same optimiser steps for every size, or the same epochs
+SCHEDULES = ("steps", "epochs")
+#: The validation loss of every training is taken on at most this many of the validation
+#: modules (the first ones, the same for every size).  It is a record only (no early
+#: stopping), and a small set under ``steps`` runs hundreds of epochs, each validated.
+SCALING_VAL_MODULES = 20_000
+
 IntArray = npt.NDArray[np.int64]
+
+
+def equal_step_epochs(n_rows: int, n_largest: int, epochs: int, batch_size: int) -> int:
+    """Epochs over ``n_rows`` modules that take about the optimiser steps of ``epochs`` epochs
+    over ``n_largest`` modules, in batches of ``batch_size`` (at least one epoch; the steps
+    agree within half an epoch of the smaller set).
+
+    Raises
+    ------
+    ConfigError
+        If a count or the batch size is not positive, or ``n_rows`` exceeds ``n_largest``.
+    """
+    for name, value in (("n_rows", n_rows), ("n_largest", n_largest), ("epochs", epochs),
+                        ("batch_size", batch_size)):  # fmt: skip
+        if int(value) <= 0:
+            msg = f"equal_step_epochs: {name} must be > 0, got {value}"
+            raise ConfigError(msg)
+    if n_rows > n_largest:
+        msg = f"equal_step_epochs: n_rows {n_rows:,} exceeds the largest set's {n_largest:,}"
+        raise ConfigError(msg)
+    steps = epochs * math.ceil(n_largest / batch_size)
+    return max(1, round(steps / math.ceil(n_rows / batch_size)))
 
 
 def training_subsets(
