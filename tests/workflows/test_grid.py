@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from luigi.task import flatten
 
 from hgcal_ae.workflows.grid import TrainGrid, check_workflow, law_command_line
@@ -64,6 +65,20 @@ def test_a_bad_grid_chunk_gets_one_line_and_writes_nothing(
     assert main(["study", "--preset", "smoke", "--grid-chunk", "0", "--output-dir", str(out)]) == 2
     stderr = capsys.readouterr().err
     assert _error_lines(stderr) == ["hgcal-ae: error: --grid-chunk must be >= 1, got 0"]
+    assert not out.exists()
+
+
+def test_a_negative_epochs_gets_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hgcal_ae.cli import main
+
+    out = tmp_path / "out"
+    assert main(["study", "--preset", "smoke", "--epochs", "-2", "--output-dir", str(out)]) == 2
+    stderr = capsys.readouterr().err
+    assert _error_lines(stderr) == [
+        "hgcal-ae: error: --epochs must be >= 0 (0: the preset's), got -2"
+    ]
     assert not out.exists()
 
 
@@ -246,3 +261,29 @@ def test_the_study_grid_trained_in_chunks_gives_the_plain_runs_numbers(
         assert (a["label"], a["setting"]) == (b["label"], b["setting"])
         assert a["emd_mean_cm"] == pytest.approx(b["emd_mean_cm"], rel=1e-3), a["label"]
     assert not list(out.glob("study/smoke/*/autoencoders/*/checkpoint.pt"))
+
+
+def test_the_study_with_other_epochs_is_another_configuration_on_the_same_showers(
+    tmp_path: Path, smoke_runs: Any, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """``study --epochs 1``: another config folder beside the plain run's, the same showers
+    (read, not simulated again), every AE trained one epoch."""
+    out = tmp_path / "out"
+    data = smoke_runs.study / "trigger_cells.h5"
+    target = out / data.relative_to(smoke_runs.out)
+    target.parent.mkdir(parents=True)
+    shutil.copy2(data, target)
+    run = run_cli(out, "study", "--preset", "smoke", "--epochs", "1", "--grid-chunk", "4")
+    assert run.returncode == 0, run.stderr[-3000:]
+    (summary_path,) = out.glob("study/smoke/*/report/summary.json")
+    assert summary_path.parent.parent.name != smoke_runs.study.name  # another config id
+    summary = json.loads(summary_path.read_text())
+    assert summary["preset"]["epochs"] == 1
+    ids = [
+        json.loads(line)["task_id"] for line in (out / "task_runs.jsonl").read_text().splitlines()
+    ]
+    assert not [i for i in ids if i.startswith("TriggerCellData_")]
+    models = list(summary_path.parent.parent.glob("autoencoders/*/model.pt"))
+    assert len(models) == 4
+    for model in models:
+        assert len(torch.load(model, weights_only=False)["history"]) == 1

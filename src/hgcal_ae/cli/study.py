@@ -52,6 +52,11 @@ def add_parsers(sub: Any) -> None:
         "outputs go to <preset>_pu200[...]_cond",
     )  # fmt: skip
     p.add_argument(
+        "--epochs", type=int, default=0, metavar="E",
+        help="training epochs of every AE (default 0: the preset's); another value is another "
+        "configuration, in another folder (to time the `full` preset, or a quick look)",
+    )  # fmt: skip
+    p.add_argument(
         "--grid-chunk", type=int, default=1, metavar="N",
         help="train N grid points together as one vectorised model (default 1: one AE per "
         "task); with --workflow, a batch branch is such a chunk",
@@ -181,11 +186,16 @@ def study_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _study(args: argparse.Namespace) -> int:
+    from hgcal_ae.errors import ConfigError
     from hgcal_ae.study.report import answer_text
     from hgcal_ae.workflows.study import EvaluateCompression, StudyReport
 
+    if args.epochs < 0:
+        msg = f"--epochs must be >= 0 (0: the preset's), got {args.epochs}"
+        raise ConfigError(msg)
     common = {**study_parameters(args), "quantised_weights": args.quantised_weights,
-              "loss": check_loss(args.loss), **check_conditional(args)}  # fmt: skip
+              "loss": check_loss(args.loss), **check_conditional(args),
+              "train_epochs": args.epochs}  # fmt: skip
     batch = batch_parameters(args)
     report = StudyReport(**common)
     from hgcal_ae.workflows.grid import TrainGrid

@@ -96,6 +96,10 @@ class StudyTask(HgcalTask):
     conditional = luigi.BoolParameter(
         default=False, description="module AEs with the conditional decoder (ECON_CAE)"
     )
+    train_epochs = luigi.IntParameter(
+        default=0,
+        description="training epochs of the module AEs (0: the preset's; another value enters the config id)",
+    )
 
     @property
     def run_name(self) -> str:
@@ -139,6 +143,7 @@ class StudyTask(HgcalTask):
             eta_range=(float(eta[0]), float(eta[1])) if eta else p.eta_range,
         )  # fmt: skip
         preset = replace(preset, conditions=tuple(CONDITIONS)) if self.conditional else preset
+        preset = replace(preset, epochs=int(self.train_epochs)) if self.train_epochs else preset
         return replace(preset, quantised_weights=True) if self.quantised_weights else preset
 
     def conditions(self, rows: ModuleRows) -> dict[str, np.ndarray] | None:
@@ -151,10 +156,12 @@ class StudyTask(HgcalTask):
 
     def data_task(self) -> TriggerCellData:
         """The trigger-cell data of this run: that of the plain variant (telescope loss, float
-        weights, no conditions), which every variant of the same showers shares."""
+        weights, no conditions, the preset's epochs), which every variant of the same showers
+        shares."""
         data: TriggerCellData = self.clone(
-            TriggerCellData, loss="telescope", quantised_weights=False, conditional=False
-        )
+            TriggerCellData, loss="telescope", quantised_weights=False, conditional=False,
+            train_epochs=0,
+        )  # fmt: skip
         return data
 
     def abs_eta(self, rows: ModuleRows) -> np.ndarray | None:
