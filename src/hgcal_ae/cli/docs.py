@@ -99,6 +99,10 @@ def run_sources(
         "python benchmarks/probe_emd_schedule.py --data output/study/default/<config>/trigger_cells.h5 "
         "--json $OUTPUT_DIR/benchmarks/emd_schedule.json",
     )
+    paths["full_cost"] = (
+        out / "benchmarks" / "full_preset.json",
+        "python benchmarks/probe_full_preset.py --epochs 1 --json $OUTPUT_DIR/benchmarks/full_preset.json",
+    )
     for bench in (
         "emd",
         "simulation",

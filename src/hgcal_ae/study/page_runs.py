@@ -22,6 +22,7 @@ __all__ = [
     "readme_mnist",
     "readme_simulation",
     "simulation_validation",
+    "study_full_cost",
 ]
 
 
@@ -282,6 +283,41 @@ def bench_grid_training(ctx: BlockContext) -> Rendered:
               f"modules, {s['epochs'].integer()} epoch(s), {s['torch_threads'].integer()} torch "
               f"thread(s), {_bench_counts(s)}, load average {before:.1f} before and "
               f"{after:.1f} after")  # fmt: skip
+    return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + line)
+
+
+def study_full_cost(ctx: BlockContext) -> Rendered:
+    """The ``full`` preset's study end to end at reduced epochs, part by part, and its
+    training projected to the preset's epochs (probe_full_preset.py)."""
+    s = ctx.s
+    rows = []
+    for part in s["parts"].items():
+        made = part["this_run"].flag()
+        seconds = part["seconds"].num()
+        note = "this run" if made else "there before this run"
+        rows.append({"part": part["part"].text(), "s": seconds,
+                     "min": None if seconds is None else seconds / 60, "note": note})  # fmt: skip
+    p, epochs = s["projected"], s["epochs"].integer()
+    projected = p["training_seconds"].number()
+    rows.append({"part": f"training projected to {p['epochs'].integer()} epochs",
+                 "s": projected, "min": projected / 60,
+                 "note": f"{s['seconds_per_epoch'].number():,.0f} s per epoch"})  # fmt: skip
+    columns = (("part", "part"), ("s", "seconds", "{:,.0f}"), ("min", "minutes", "{:,.1f}"),
+               ("note", "measured"))  # fmt: skip
+    total, cores = p["total_seconds"].number(), s["cpu_count"].integer()
+    line = (
+        f"End to end at the preset's {p['epochs'].integer()} epochs: about "
+        f"{total / 3600:.1f} hours on these {cores} cores ({p['core_hours'].number():.0f} "
+        f"core-hours), of which the training is {100 * projected / total:.0f} %. The run "
+        f"itself took {s['wall_seconds'].number() / 60:.1f} minutes. Its AEs are trained "
+        f"{epochs} epoch(s), so its quality numbers are not the preset's.\n"
+    )
+    before, after = s["load_average_start"].number(), s["load_average_end"].number()
+    counts = (f"`{s['command'].text()}`: preset {s['preset'].text()}, "
+              f"{s['n_autoencoders'].integer()} AEs in {s['n_chunks'].integer()} chunk(s), "
+              f"{s['n_train_modules'].integer():,} training, {s['n_val_modules'].integer():,} "
+              f"validation and {s['n_test_modules'].integer():,} test modules, {cores} cores, "
+              f"load average {before:.1f} before and {after:.1f} after")  # fmt: skip
     return Rendered(ctx.header(counts) + markdown_table(rows, columns) + "\n" + line)
 
 

@@ -70,6 +70,7 @@ RUN_BLOCKS: dict[str, tuple[str, Renderer]] = {
     "study-pileup": ("study_pileup", studies.study_pileup),
     "study-pu200": ("study_pu200", compare.study_pu200),
     "study-emd-schedule": ("emd_schedule", compare.study_emd_schedule),
+    "study-full-cost": ("full_cost", runs.study_full_cost),
     "study-compare-pu200": ("compare_pu200", compare.compare_pu200),
     "hardware-quantisation": ("compare_qw", compare.compare_qw),
     "scaling-results": ("scaling", scaling.scaling_results),
