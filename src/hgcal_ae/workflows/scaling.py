@@ -76,6 +76,11 @@ def _validation_loss(model: ModuleAutoencoder, loss: str, tc: npt.ArrayLike) -> 
     return total / len(images)
 
 
+def _largest(sizes: tuple[int, ...]) -> int:
+    """The largest of the training-set sizes (0: every training module)."""
+    return 0 if 0 in map(int, sizes) else max(map(int, sizes))
+
+
 class ScalingTask(StudyTask):
     """Outputs under ``scaling/<run_name>/<config_id>/``; ``epochs`` 0: the preset's."""
 
@@ -153,7 +158,7 @@ class ScalingGrid(GridWorkflow, ScalingTask, TrainingTask):
     sizes = luigi.TupleParameter(description="training-set sizes [modules]")
 
     def points(self) -> list[HgcalTask]:
-        largest = int(self.sizes[-1])  # sorted, 0 (all) last
+        largest = _largest(self.sizes)
         return [self.clone(TrainScalingAE, n_train=int(n), largest=largest) for n in self.sizes]
 
     def grid_dir(self) -> Path:
@@ -167,7 +172,7 @@ class ScalingReport(ScalingTask):
     sizes = luigi.TupleParameter(description="training-set sizes [modules]")
 
     def requires(self) -> dict[str, luigi.Task]:
-        largest = int(self.sizes[-1])  # sorted, 0 (all) last
+        largest = _largest(self.sizes)
         trainings = {f"n{n}": self.clone(TrainScalingAE, n_train=int(n), largest=largest)
                      for n in self.sizes}  # fmt: skip
         return {"data": self.data_task(), **trainings}
