@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from hgcal_ae.plots.style import one_axes_figure
 
@@ -47,6 +48,7 @@ def scaling_plot(
             ax.axhspan(mean - err, mean + err, color=colour, alpha=0.15)
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # 2x10^4, 3x10^4, ... overlap
 
     return one_axes_figure(
         path, draw, xlabel="training modules N", ylabel="mean EMD on the test modules [cm]",

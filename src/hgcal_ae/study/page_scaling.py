@@ -49,11 +49,13 @@ def scaling_results(ctx: BlockContext) -> Rendered:
         f"{name.replace('_', ' ')} {a['gap_to_baseline_cm'][name].number():+.3f} cm"
         for name in a["gap_to_baseline_cm"].fields()
     )
+    best = min((r for r in rows if r["n"] is not None), key=lambda r: r["emd"])
     answer = (
         f"From {a['smallest_n_train'].integer():,} to {a['largest_n_train'].integer():,} training "
         f"modules the AE's mean EMD goes from {a['emd_mean_cm_smallest'].number():.3f} to "
-        f"{a['emd_mean_cm_largest'].number():.3f} cm. At the largest training set the AE minus "
-        f"each baseline is: {gaps} (positive: the AE is worse).\n\n"
+        f"{a['emd_mean_cm_largest'].number():.3f} cm; the lowest is {best['emd']:.3f} cm, at "
+        f"{best['n']:,} modules. At the largest training set the AE minus each baseline is: "
+        f"{gaps} (positive: the AE is worse).\n\n"
     )
     figure = ctx.figure(s["outputs"]["scaling.png"], s["outputs"]["summary.json"],
                         "scaling.png", "mean EMD against the training-set size")  # fmt: skip

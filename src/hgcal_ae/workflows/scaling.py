@@ -211,7 +211,7 @@ class ScalingReport(ScalingTask):
                        val_loss=_validation_loss(models[size], config.loss, rows.tc[val]))  # fmt: skip
         out = {name: target.path for name, target in self.output().items()}
         steps = ae_rows[-1]["n_steps"]
-        schedule = (f"{steps:,} steps each" if self.schedule == "steps"
+        schedule = (f"about {steps:,} steps each" if self.schedule == "steps"
                     else f"{config.epochs} epochs each")  # fmt: skip
         title = (f"{ae_rows[0]['label']} at {SCALING_ELINKS} e-links, {schedule}\n"
                  f"preset {p.name}, {modules.n_rows:,} test modules")  # fmt: skip
