@@ -249,3 +249,41 @@ def test_a_truncated_trigger_cell_file_is_simulated_again(own_copy, run_cli):
             split_rows(original.event, study_preset("smoke").split, seed=0)[2]
         ).n_rows
     )
+
+
+def test_every_ae_is_decoded_once_and_its_rows_equal_the_per_setting_ones(smoke_runs, monkeypatch):
+    """evaluate_all decodes each AE once for all its e-link settings; the rows equal, to the
+    bit, those of algorithm_outputs + evaluate_output setting by setting (its own order)."""
+    import hgcal_ae.study.evaluate as evaluate
+    from hgcal_ae.detector.setups import detector_setup
+    from hgcal_ae.models.module_training import load_module_ae
+    from hgcal_ae.trigger.formats import DROPPED_LSBS
+
+    p = study_preset("smoke")
+    rows, _ = read_trigger_cells(smoke_runs.study / "trigger_cells.h5")
+    test = split_rows(rows.event, p.split, seed=p.seed)[2]
+    modules = rows.select_rows(test[:400])
+    models = {(d, b): load_module_ae(smoke_runs.study / "autoencoders" / f"latent{d}_bits{b}" / "model.pt")
+              for d, b in p.ae_grid()}  # fmt: skip
+    setup = detector_setup(p.geometry)
+    options = {"thresholds": p.thresholds_mip, "lsb": p.tc_lsb_mip,
+               "zero_suppress": p.ae_zero_suppress_mip}  # fmt: skip
+    calls = []
+    decode = evaluate.decode_shapes
+    monkeypatch.setattr(
+        evaluate, "decode_shapes", lambda *a, **k: calls.append(1) or decode(*a, **k)
+    )
+    table = evaluate.evaluate_all(modules, setup, models, elinks=p.elinks, **options)
+    assert len(calls) == len(models)
+    tc = np.asarray(modules.tc, dtype=np.float64)
+    expected = [
+        evaluate.evaluate_output(evaluate.reference_output(tc, p.tc_lsb_mip), modules, setup)
+    ]
+    for n in p.elinks:
+        drop = DROPPED_LSBS.get(setup.lattice.name, 0)
+        for output, extra in evaluate.algorithm_outputs(
+            tc, n, models=models, dropped_lsbs=drop, **options
+        ):
+            expected.append({**evaluate.evaluate_output(output, modules, setup), **extra})
+    assert sum(r["algorithm"] == "autoencoder" for r in table) > len(models)  # AEs at 2+ settings
+    assert json.dumps(table, sort_keys=True) == json.dumps(expected, sort_keys=True)
