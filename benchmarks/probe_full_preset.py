@@ -4,9 +4,9 @@ Runs ``hgcal-ae study --preset P --epochs E --grid-chunk C`` in ``--output-dir``
 ``$OUTPUT_DIR``): the preset's showers, its whole AE grid (the ``full`` preset: 63 AEs on
 483,324 training modules) trained together in chunks of C AEs for E epochs instead of the
 preset's, the evaluation on every test module and the report.  Each part's seconds come from
-the run's own ``task_runs.jsonl``: the trigger cells (when the run made them; when they were
-there before, the log's earlier record if it has one), each training chunk, the evaluation and
-the report.  The training is then projected to the preset's epochs: an epoch costs what the
+the run's own ``task_runs.jsonl``: the trigger cells, each training chunk, the evaluation
+and the report (a part done before, by an earlier run in the same folder, keeps that run's
+record, and ``this_run`` says so; with no record its seconds are null).  The training is then projected to the preset's epochs: an epoch costs what the
 one before it cost (each is a pass over the same modules plus the validation loss), so the
 training seconds scale by ``preset epochs / E``; the other parts run once.  The AEs of this run
 are trained E epochs, so its report's quality numbers are not the preset's: only its costs are.
@@ -64,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     out = (args.output_dir or Path(default_output_dir())).resolve()
     common = {"output_dir": str(out), "preset": preset.name, "train_epochs": args.epochs}
     data = TriggerCellData(output_dir=str(out), preset=preset.name)
-    data_before = Path(data.output().path).is_file()
+    chunks = TrainGrid(**common, grid_chunk=chunk).points()
+    evaluate, report = EvaluateCompression(**common), StudyReport(**common)
+    # a part done before this run (e.g. by an earlier, stopped one) keeps its logged seconds
+    before = {t.task_id: t.complete() for t in (data, *chunks, evaluate, report)}
     command = ["hgcal-ae", "study", "--preset", preset.name, "--epochs", str(args.epochs),
                "--grid-chunk", str(chunk), "--output-dir", str(out)]  # fmt: skip
     load_start = os.getloadavg()[0]
@@ -77,8 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     load_end = os.getloadavg()[0]
 
     log = out / TASK_RUN_LOG
-    chunks = TrainGrid(**common, grid_chunk=chunk).points()
-    evaluate, report = EvaluateCompression(**common), StudyReport(**common)
     (data_s,) = _seconds(log, [data.task_id])
     chunk_s = _seconds(log, [c.task_id for c in chunks])
     evaluate_s, report_s = _seconds(log, [evaluate.task_id, report.task_id])
@@ -102,12 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         "wall_seconds": wall,
         "parts": [
             {"part": "showers and trigger cells", "seconds": data_s,
-             "this_run": not data_before},
+             "this_run": not before[data.task_id]},
             {"part": f"training, {args.epochs} epoch(s), {len(chunks)} chunk(s)",
-             "seconds": training, "this_run": True},
+             "seconds": training, "this_run": not any(before[c.task_id] for c in chunks)},
             {"part": "evaluation of every algorithm on the test modules", "seconds": evaluate_s,
-             "this_run": True},
-            {"part": "report: tables, figures, summary", "seconds": report_s, "this_run": True},
+             "this_run": not before[evaluate.task_id]},
+            {"part": "report: tables, figures, summary", "seconds": report_s,
+             "this_run": not before[report.task_id]},
         ],
         "seconds_per_epoch": training / args.epochs,
         "projected": {"epochs": preset.epochs, "training_seconds": projected_training,

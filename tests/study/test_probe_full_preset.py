@@ -61,7 +61,7 @@ def test_the_probe_times_every_part_and_projects_the_training(
     new = plan.pages[page][1]
     ((_, start, end),) = find_blocks(new, "docs/study.md")
     body = new[start:end]
-    assert "| showers and trigger cells | – | – | there before this run |" in body
+    assert "| showers and trigger cells | – | – | there before this run, not timed |" in body
     projected = s["projected"]["training_seconds"]
     assert f"| training projected to 3 epochs | {projected:,.0f} | {projected / 60:,.1f} |" in body
     assert "`hgcal-ae study --preset smoke --epochs 1 --grid-chunk 4`" in body

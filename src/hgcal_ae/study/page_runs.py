@@ -294,7 +294,9 @@ def study_full_cost(ctx: BlockContext) -> Rendered:
     for part in s["parts"].items():
         made = part["this_run"].flag()
         seconds = part["seconds"].num()
-        note = "this run" if made else "there before this run"
+        note = ("this run" if made else
+                "an earlier run in the same folder" if seconds is not None else
+                "there before this run, not timed")  # fmt: skip
         rows.append({"part": part["part"].text(), "s": seconds,
                      "min": None if seconds is None else seconds / 60, "note": note})  # fmt: skip
     p, epochs = s["projected"], s["epochs"].integer()
