@@ -310,9 +310,10 @@ def study_full_cost(ctx: BlockContext) -> Rendered:
     line = (
         f"End to end at the preset's {p['epochs'].integer()} epochs: about "
         f"{total / 3600:.1f} hours on these {cores} cores ({p['core_hours'].number():.0f} "
-        f"core-hours), of which the training is {100 * projected / total:.0f} %. The run "
-        f"itself took {s['wall_seconds'].number() / 60:.1f} minutes. Its AEs are trained "
-        f"{epochs} epoch(s), so its quality numbers are not the preset's.\n"
+        f"core-hours), of which the training is {100 * projected / total:.0f} %. The probe's "
+        f"own run took {s['wall_seconds'].number() / 60:.1f} minutes (the parts marked "
+        f'"this run"). Its AEs are trained {epochs} epoch(s), so its quality numbers are '
+        f"not the preset's.\n"
     )
     before, after = s["load_average_start"].number(), s["load_average_end"].number()
     counts = (f"`{s['command'].text()}`: preset {s['preset'].text()}, "
