@@ -398,8 +398,9 @@ def test_every_other_block_renders_from_its_run(tmp_path, small_runs):
     out, sources = small_runs
     # the export block renders from real exports in tests/export/test_hls4ml.py, bench-law
     # from a summary in test_page_bench_law.py (the script runs two smoke studies)
-    # emd_schedule: a 15-minute probe; its block renders in test_comparison.py
-    skip = ("study", "study_pileup", "merging", "export", "bench_law", "emd_schedule")
+    # emd_schedule: a 15-minute probe; its block renders in test_comparison.py; full_cost
+    # (probe_full_preset.py) renders in test_probe_full_preset.py
+    skip = ("study", "study_pileup", "merging", "export", "bench_law", "emd_schedule", "full_cost")
     blocks = [b for b, (key, _) in RUN_BLOCKS.items() if key not in skip]
     root, page = _repo(tmp_path, *blocks, *CODE_BLOCKS)
     plan = plan_pages([page], sources, root / "docs" / "images", root)
