@@ -48,7 +48,8 @@ def scaling_plot(
             ax.axhspan(mean - err, mean + err, color=colour, alpha=0.15)
         ax.set_xscale("log")
         ax.set_xlim(lo, hi)
-        ax.xaxis.set_minor_formatter(NullFormatter())  # 2x10^4, 3x10^4, ... overlap
+        ax.set_xticks(n, [f"{int(v):,}" for v in n])  # the sizes themselves
+        ax.xaxis.set_minor_formatter(NullFormatter())  # 2x10^4, 3x10^4, ... would overlap
 
     return one_axes_figure(
         path, draw, xlabel="training modules N", ylabel="mean EMD on the test modules [cm]",
