@@ -66,6 +66,14 @@ def _non_empty(tc: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     return np.asarray(module_inputs(tc)[1] > 0)
 
 
+def _validation_rows(
+    val: npt.NDArray[np.int64], keep: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.int64]:
+    """The trainings' validation rows: the first SCALING_VAL_MODULES non-empty (``keep``)
+    of the split's, the same for every size."""
+    return val[keep[val]][:SCALING_VAL_MODULES]
+
+
 def _validation_loss(model: ModuleAutoencoder, loss: str, tc: npt.ArrayLike) -> float:
     """The training loss ``loss`` of ``model`` on the non-empty modules of ``tc``, as the
     training loop's validation loss (batches of 4096)."""
@@ -137,11 +145,12 @@ class TrainScalingAE(ScalingTask, TrainingTask):
         subsets = training_subsets(rows.event, train, sorted({n, largest}), seed=self.spec().seed)
         chosen = subsets[n]
         config = self.scaling_config()
+        keep = _non_empty(rows.tc)
         if self.schedule == "steps":  # the optimiser steps of `epochs` over the largest set
-            kept, kept_largest = (int(_non_empty(rows.tc[subsets[m]]).sum()) for m in (n, largest))
+            kept, kept_largest = (int(keep[subsets[m]].sum()) for m in (n, largest))
             epochs = equal_step_epochs(kept, kept_largest, config.epochs, config.batch_size)
             config = replace(config, epochs=epochs)
-        val = val[_non_empty(rows.tc[val])][:SCALING_VAL_MODULES]
+        val = _validation_rows(val, keep)
         checkpoint = Path(self.output().path).with_name("checkpoint.pt")
         model, fit = train_module_autoencoder(
             config, rows.tc[chosen], rows.tc[val], device=resolve_device(self.device),
@@ -199,12 +208,13 @@ class ScalingReport(ScalingTask):
             zero_suppress=p.ae_zero_suppress_mip,
         )  # fmt: skip
         config = self.scaling_config()
-        val = val[_non_empty(rows.tc[val])][:SCALING_VAL_MODULES]  # the trainings' validation
+        keep = _non_empty(rows.tc)
+        val = _validation_rows(val, keep)
         for row, n in zip(ae_rows, sorted(requested), strict=True):
             row["n_train_requested"] = n  # whole events: n_train_modules >= this
             size = row["n_train_modules"]
             history = read_model_file(paths[size], lambda f: f["history"])
-            kept = int(_non_empty(rows.tc[subsets[n]]).sum())
+            kept = int(keep[subsets[n]].sum())
             row.update(epochs=len(history), n_train_non_empty=kept,
                        n_steps=len(history) * -(-kept // config.batch_size),
                        train_loss=history[-1]["train_loss"],
