@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_run_options",
+    "check_epochs",
     "check_run_options",
     "csv_floats",
     "csv_items",
@@ -34,6 +35,14 @@ def csv_items(text: str, option: str) -> list[str]:
         msg = f"{option} needs a comma-separated list, got {text!r}"
         raise ConfigError(msg)
     return items
+
+
+def check_epochs(epochs: int) -> int:
+    """``--epochs`` of ``study`` and ``scaling``: >= 0, where 0 means the preset's."""
+    if epochs < 0:
+        msg = f"--epochs must be >= 0 (0: the preset's), got {epochs}"
+        raise ConfigError(msg)
+    return epochs
 
 
 def csv_floats(text: str, option: str) -> list[float]:

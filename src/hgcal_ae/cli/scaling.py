@@ -10,6 +10,7 @@ from hgcal_ae.cli.common import (
     add_batch_options,
     add_run_options,
     batch_parameters,
+    check_epochs,
     csv_items,
     read_summary,
     run_workflow,
@@ -76,9 +77,7 @@ def _scaling(args: argparse.Namespace) -> int:
     from hgcal_ae.workflows.scaling import ScalingReport, TrainScalingAE
 
     sizes = parse_sizes(args.sizes)
-    if args.epochs < 0:
-        msg = f"--epochs must be >= 0 (0: the preset's), got {args.epochs}"
-        raise ConfigError(msg)
+    check_epochs(args.epochs)
     if args.schedule not in SCHEDULES:
         msg = f"--schedule {args.schedule!r}: expected one of {', '.join(SCHEDULES)}"
         raise ConfigError(msg)

@@ -10,6 +10,7 @@ from hgcal_ae.cli.common import (
     add_batch_options,
     add_run_options,
     batch_parameters,
+    check_epochs,
     check_run_options,
     read_summary,
     run_workflow,
@@ -186,13 +187,10 @@ def study_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _study(args: argparse.Namespace) -> int:
-    from hgcal_ae.errors import ConfigError
     from hgcal_ae.study.report import answer_text
     from hgcal_ae.workflows.study import EvaluateCompression, StudyReport
 
-    if args.epochs < 0:
-        msg = f"--epochs must be >= 0 (0: the preset's), got {args.epochs}"
-        raise ConfigError(msg)
+    check_epochs(args.epochs)
     common = {**study_parameters(args), "quantised_weights": args.quantised_weights,
               "loss": check_loss(args.loss), **check_conditional(args),
               "train_epochs": args.epochs}  # fmt: skip
